@@ -1,0 +1,415 @@
+package ftp
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/textproto"
+	"strings"
+	"sync"
+	"time"
+)
+
+// TLSMode says whether and how a connection is encrypted.
+type TLSMode uint8
+
+const (
+	TLSOff      TLSMode = iota // plain FTP
+	TLSExplicit                // AUTH TLS on the control port, then PBSZ 0 and PROT P (RFC 4217)
+	TLSImplicit                // TLS from the first byte (ftps://, port 990)
+)
+
+func (m TLSMode) String() string {
+	switch m {
+	case TLSExplicit:
+		return "explicit"
+	case TLSImplicit:
+		return "implicit"
+	}
+	return "off"
+}
+
+// Config says how to reach and log in to one server.
+type Config struct {
+	Addr     string // host:port
+	User     string // "anonymous" when empty
+	Password string
+
+	TLS TLSMode
+	// TLSConfig is cloned for every connection; its ServerName defaults to
+	// the host of Addr. Each Conn gets its own session cache, so that data
+	// connections resume the control connection's TLS session (vsftpd and
+	// proftpd refuse data connections that do not).
+	TLSConfig *tls.Config
+
+	Active bool // data connections with EPRT/PORT instead of EPSV/PASV
+
+	// Timeout bounds every single wait on the network: dialling, one reply,
+	// one read or write of data. Default 30 s.
+	Timeout time.Duration
+
+	// Dial opens TCP connections; net.Dialer's DialContext by default.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// Location is the server's time zone, used for LIST times (they carry
+	// none). Default UTC.
+	Location *time.Location
+	// Now returns the current time, for the year of "Nov 24 06:31" LIST
+	// times. Default time.Now.
+	Now func() time.Time
+
+	// Trace, when set, receives the control dialogue, one line per command
+	// or reply line, with the PASS argument masked.
+	Trace func(line string)
+}
+
+func (cfg *Config) timeout() time.Duration {
+	if cfg.Timeout > 0 {
+		return cfg.Timeout
+	}
+	return 30 * time.Second
+}
+
+func (cfg *Config) now() time.Time {
+	if cfg.Now != nil {
+		return cfg.Now()
+	}
+	return time.Now()
+}
+
+func (cfg *Config) location() *time.Location {
+	if cfg.Location != nil {
+		return cfg.Location
+	}
+	return time.UTC
+}
+
+// Conn is one logged-in control connection. It is not safe for concurrent
+// use.
+type Conn struct {
+	cfg     *Config
+	conn    net.Conn // the control connection (a *tls.Conn once encrypted)
+	text    *textproto.Writer
+	r       *bufio.Reader
+	tlsConf *tls.Config // for data connections, sharing conn's session cache
+	feat    map[string]string
+	prot    bool // PROT P in force
+
+	epsvFailed bool // EPSV refused once: use PASV from now on
+	eprtFailed bool
+
+	broken bool // a reply was lost or the connection failed: do not reuse
+
+	profMu *sync.Mutex // guards prof (shared by a Pool's connections)
+	prof   *Profile
+}
+
+// Dial connects, logs in and prepares a Conn for binary transfers: the
+// greeting, AUTH TLS (explicit mode), USER/PASS, PBSZ 0 and PROT P (TLS),
+// FEAT, OPTS UTF8 ON (when FEAT lists UTF8) and TYPE I.
+func Dial(ctx context.Context, cfg Config) (*Conn, error) {
+	return dial(ctx, &cfg, &sync.Mutex{}, &Profile{})
+}
+
+func dial(ctx context.Context, cfg *Config, profMu *sync.Mutex, prof *Profile) (*Conn, error) {
+	if err := validateArg(cfg.User); err != nil {
+		return nil, fmt.Errorf("ftp: user name: %w", err)
+	}
+	if err := validateArg(cfg.Password); err != nil {
+		return nil, fmt.Errorf("ftp: password: %w", err)
+	}
+	host, _, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("ftp: address %q: %w", cfg.Addr, err)
+	}
+	dialFn := cfg.Dial
+	if dialFn == nil {
+		d := &net.Dialer{}
+		dialFn = d.DialContext
+	}
+	dctx, cancel := context.WithTimeout(ctx, cfg.timeout())
+	defer cancel()
+	nc, err := dialFn(dctx, "tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("ftp: connect %s: %w", cfg.Addr, err)
+	}
+	c := &Conn{cfg: cfg, profMu: profMu, prof: prof}
+	if cfg.TLS != TLSOff {
+		c.tlsConf = tlsConfig(cfg.TLSConfig, host)
+	}
+	c.setConn(nc)
+	if cfg.TLS == TLSImplicit {
+		if err := c.startTLS(ctx); err != nil {
+			nc.Close()
+			return nil, err
+		}
+	}
+	if err := c.login(ctx); err != nil {
+		c.conn.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func tlsConfig(base *tls.Config, host string) *tls.Config {
+	var conf *tls.Config
+	if base != nil {
+		conf = base.Clone()
+	} else {
+		conf = &tls.Config{}
+	}
+	if conf.ServerName == "" {
+		// Also the session cache key: with it set, data connections (other
+		// ports) find the control connection's session and resume it.
+		conf.ServerName = host
+	}
+	conf.ClientSessionCache = tls.NewLRUClientSessionCache(4)
+	return conf
+}
+
+func (c *Conn) setConn(nc net.Conn) {
+	c.conn = nc
+	c.r = bufio.NewReaderSize(nc, 4096)
+	c.text = textproto.NewWriter(bufio.NewWriter(nc))
+}
+
+func (c *Conn) startTLS(ctx context.Context) error {
+	tc := tls.Client(c.conn, c.tlsConf)
+	if err := c.withDeadline(ctx, func() error { return tc.HandshakeContext(ctx) }); err != nil {
+		return fmt.Errorf("ftp: TLS handshake with %s: %w", c.cfg.Addr, err)
+	}
+	c.setConn(tc)
+	return nil
+}
+
+func (c *Conn) login(ctx context.Context) error {
+	greet, err := c.read(ctx, "")
+	if err != nil {
+		return fmt.Errorf("ftp: greeting from %s: %w", c.cfg.Addr, err)
+	}
+	if greet.Code != 220 {
+		return &Error{Cmd: "(greeting)", Code: greet.Code, Msg: greet.Msg()}
+	}
+	if c.cfg.TLS == TLSExplicit {
+		if _, err := c.Cmd(ctx, 2, "AUTH TLS"); err != nil {
+			return err
+		}
+		if err := c.startTLS(ctx); err != nil {
+			return err
+		}
+	}
+	user := c.cfg.User
+	if user == "" {
+		user = "anonymous"
+	}
+	rep, err := c.Cmd(ctx, 0, "USER "+user)
+	if err != nil {
+		return err
+	}
+	switch {
+	case rep.Code == 331 || rep.Code == 332:
+		if _, err := c.Cmd(ctx, 2, "PASS "+c.cfg.Password); err != nil {
+			return err
+		}
+	case rep.Code/100 != 2:
+		return &Error{Cmd: "USER " + user, Code: rep.Code, Msg: rep.Msg()}
+	}
+	if c.cfg.TLS != TLSOff {
+		if _, err := c.Cmd(ctx, 2, "PBSZ 0"); err != nil {
+			return err
+		}
+		if _, err := c.Cmd(ctx, 2, "PROT P"); err != nil {
+			return err
+		}
+		c.prot = true
+	}
+	if err := c.features(ctx); err != nil {
+		return err
+	}
+	if _, ok := c.feat["UTF8"]; ok {
+		// pure-ftpd 1.0.50 answers 504 although FEAT lists UTF8; names
+		// still pass as UTF-8 bytes, so a refusal is not an error.
+		if _, err := c.Cmd(ctx, 0, "OPTS UTF8 ON"); err != nil {
+			return err
+		}
+	}
+	// Always binary, and before any SIZE: proftpd refuses SIZE in ASCII
+	// mode ("550 SIZE not allowed in ASCII mode").
+	_, err = c.Cmd(ctx, 2, "TYPE I")
+	return err
+}
+
+func (c *Conn) features(ctx context.Context) error {
+	rep, err := c.Cmd(ctx, 0, "FEAT")
+	if err != nil {
+		return err
+	}
+	c.feat = map[string]string{}
+	if rep.Code == 211 && len(rep.Lines) > 2 {
+		c.feat = ParseFeat(rep.Lines[1 : len(rep.Lines)-1])
+	}
+	return nil
+}
+
+// Feature reports whether FEAT listed name (upper case, e.g. "MLST",
+// "MFMT", "UTF8") and its parameters.
+func (c *Conn) Feature(name string) (params string, ok bool) {
+	params, ok = c.feat[name]
+	return params, ok
+}
+
+// Broken reports whether the connection lost sync with the server (an
+// operation failed mid-reply, timed out or was cancelled) and must not be
+// reused.
+func (c *Conn) Broken() bool { return c.broken }
+
+// Close sends QUIT (briefly) and closes the connection.
+func (c *Conn) Close() error {
+	if !c.broken {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		c.Cmd(ctx, 0, "QUIT")
+		cancel()
+	}
+	return c.conn.Close()
+}
+
+// validateArg rejects arguments that would smuggle a second command onto the
+// control connection (STYLE: reject CR or LF before anything is written).
+func validateArg(s string) error {
+	if strings.ContainsAny(s, "\r\n") {
+		return fmt.Errorf("%q contains a line break", s)
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return fmt.Errorf("%q contains a NUL byte", s)
+	}
+	return nil
+}
+
+// withDeadline runs fn with the connection's deadline set to the configured
+// timeout, or earlier when ctx is cancelled. A failure marks c broken.
+func (c *Conn) withDeadline(ctx context.Context, fn func() error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.conn.SetDeadline(time.Now().Add(c.cfg.timeout()))
+	stop := context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Unix(1, 0)) })
+	err := fn()
+	if !stop() && ctx.Err() != nil {
+		c.broken = true
+		return fmt.Errorf("%w (%w)", ctx.Err(), err)
+	}
+	if err != nil {
+		var pe *ProtocolError
+		var ne net.Error
+		if errors.As(err, &pe) || errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			c.broken = true
+		}
+	}
+	return err
+}
+
+// masked returns line as it may be logged or shown: PASS arguments hidden.
+func masked(line string) string {
+	if len(line) >= 5 && strings.EqualFold(line[:5], "PASS ") {
+		return line[:5] + "****"
+	}
+	return line
+}
+
+func (c *Conn) trace(prefix, line string) {
+	if c.cfg.Trace != nil {
+		c.cfg.Trace(prefix + line)
+	}
+}
+
+// send writes command lines without reading replies.
+func (c *Conn) send(ctx context.Context, lines ...string) error {
+	for _, l := range lines {
+		if err := validateArg(l); err != nil {
+			return fmt.Errorf("ftp: %s: %w", masked(strings.SplitN(l, " ", 2)[0]), err)
+		}
+	}
+	return c.withDeadline(ctx, func() error {
+		for _, l := range lines {
+			c.trace("> ", masked(l))
+			if _, err := c.text.W.WriteString(l + "\r\n"); err != nil {
+				return err
+			}
+		}
+		return c.text.W.Flush()
+	})
+}
+
+// read reads one reply; cmd names the command it answers, for errors.
+func (c *Conn) read(ctx context.Context, cmd string) (*Reply, error) {
+	var rep *Reply
+	err := c.withDeadline(ctx, func() error {
+		var err error
+		rep, err = ReadReply(c.r)
+		return err
+	})
+	if err != nil {
+		var pe *ProtocolError
+		if errors.As(err, &pe) && pe.Cmd == "" {
+			pe.Cmd = masked(cmd)
+		}
+		if cmd != "" {
+			return nil, fmt.Errorf("ftp: reading reply to %s: %w", masked(cmd), err)
+		}
+		return nil, fmt.Errorf("ftp: reading reply: %w", err)
+	}
+	for _, l := range rep.Lines {
+		c.trace("< ", fmt.Sprintf("%d %s", rep.Code, l))
+	}
+	return rep, nil
+}
+
+// Cmd sends one command line and reads its reply. When class is 1..5, a
+// reply of another class is returned as *Error; class 0 accepts any reply.
+// A 1xx preliminary reply is only valid before a data transfer, so Cmd
+// treats it like any other reply: callers that open data connections use
+// transfer.
+func (c *Conn) Cmd(ctx context.Context, class int, line string) (*Reply, error) {
+	if err := c.send(ctx, line); err != nil {
+		return nil, err
+	}
+	rep, err := c.read(ctx, line)
+	if err != nil {
+		return nil, err
+	}
+	if class != 0 && rep.Code/100 != class {
+		if rep.Code == 421 {
+			c.broken = true // 421: the server is closing this connection
+		}
+		return rep, &Error{Cmd: masked(line), Code: rep.Code, Msg: rep.Msg()}
+	}
+	return rep, nil
+}
+
+// Pipeline sends several command lines in one write and then reads their
+// replies in order, saving round trips. Each command must expect a reply of
+// class 2; the first unexpected reply is returned as *Error after all
+// replies were read (so the connection stays in step).
+func (c *Conn) Pipeline(ctx context.Context, lines ...string) error {
+	if err := c.send(ctx, lines...); err != nil {
+		return err
+	}
+	var first error
+	for _, l := range lines {
+		rep, err := c.read(ctx, l)
+		if err != nil {
+			return err
+		}
+		if rep.Code/100 != 2 && first == nil {
+			// RNFR answers 350: an intermediate reply is its success.
+			if !(rep.Code == 350 && strings.HasPrefix(l, "RNFR ")) {
+				first = &Error{Cmd: masked(l), Code: rep.Code, Msg: rep.Msg()}
+			}
+		}
+	}
+	return first
+}

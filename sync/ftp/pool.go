@@ -1,0 +1,172 @@
+package ftp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// Profile is what ferry learned about a server's quirks while talking to it.
+// A Pool's connections share one Profile.
+type Profile struct {
+	MTime MTimeMethod `json:"mtime"`
+	// RestStor is false once the server refused REST before STOR (proftpd
+	// by default: "451 Append/Restart not permitted").
+	NoRestStor bool `json:"no_rest_stor,omitempty"`
+	// MaxConns is the connection count at which the server answered 421;
+	// 0 when never met.
+	MaxConns int `json:"max_conns,omitempty"`
+}
+
+// Pool hands out logged-in connections to one server, at most Max at once,
+// reusing idle ones. A 421 ("too many connections") at login lowers the
+// limit to the number of connections open at that moment and makes Get wait
+// for one of them instead of failing; the limit grows back by one after
+// every 64 successful reuses.
+//
+// Get and Put are safe for concurrent use.
+type Pool struct {
+	cfg Config
+	max int
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	idle    []*Conn
+	open    int // connections handed out or idle
+	limit   int
+	reuses  int
+	closed  bool
+	profMu  sync.Mutex
+	profile Profile
+}
+
+// NewPool returns a pool of at most max connections (at least 1).
+func NewPool(cfg Config, max int) *Pool {
+	if max < 1 {
+		max = 1
+	}
+	p := &Pool{cfg: cfg, max: max, limit: max}
+	p.cond = sync.NewCond(&p.mu)
+	return p
+}
+
+// Config returns the pool's connection settings.
+func (p *Pool) Config() Config { return p.cfg }
+
+// Profile returns a copy of what the pool's connections learned so far.
+func (p *Pool) Profile() Profile {
+	p.profMu.Lock()
+	defer p.profMu.Unlock()
+	return p.profile
+}
+
+// SetProfile seeds the pool with a profile remembered from an earlier run.
+func (p *Pool) SetProfile(prof Profile) {
+	p.profMu.Lock()
+	defer p.profMu.Unlock()
+	p.profile = prof
+}
+
+// ErrPoolClosed is returned by Get after Close.
+var ErrPoolClosed = errors.New("ftp: connection pool closed")
+
+// Get returns an idle connection or dials a new one. It waits while the pool
+// is at its limit.
+func (p *Pool) Get(ctx context.Context) (*Conn, error) {
+	stop := context.AfterFunc(ctx, func() {
+		p.mu.Lock()
+		p.cond.Broadcast()
+		p.mu.Unlock()
+	})
+	defer stop()
+	for {
+		p.mu.Lock()
+		for !p.closed && len(p.idle) == 0 && p.open >= p.limit && ctx.Err() == nil {
+			p.cond.Wait()
+		}
+		if p.closed {
+			p.mu.Unlock()
+			return nil, ErrPoolClosed
+		}
+		if err := ctx.Err(); err != nil {
+			p.mu.Unlock()
+			return nil, err
+		}
+		if n := len(p.idle); n > 0 {
+			c := p.idle[n-1]
+			p.idle = p.idle[:n-1]
+			p.reuses++
+			if p.reuses%64 == 0 && p.limit < p.max {
+				p.limit++
+			}
+			p.mu.Unlock()
+			return c, nil
+		}
+		p.open++
+		p.mu.Unlock()
+
+		c, err := dial(ctx, &p.cfg, &p.profMu, &p.profile)
+		if err == nil {
+			return c, nil
+		}
+		p.mu.Lock()
+		p.open--
+		var fe *Error
+		if errors.As(err, &fe) && fe.Code == 421 && p.open > 0 {
+			// Too many connections: live with the ones we have.
+			p.limit = p.open
+			p.profMu.Lock()
+			p.profile.MaxConns = p.open
+			p.profMu.Unlock()
+			p.cond.Broadcast()
+			p.mu.Unlock()
+			continue
+		}
+		p.cond.Broadcast()
+		p.mu.Unlock()
+		return nil, err
+	}
+}
+
+// Put returns a connection taken with Get. A broken connection is closed
+// and forgotten.
+func (p *Pool) Put(c *Conn) {
+	p.mu.Lock()
+	if c.broken || p.closed || p.open > p.limit {
+		p.open--
+		p.cond.Broadcast()
+		p.mu.Unlock()
+		c.Close()
+		return
+	}
+	p.idle = append(p.idle, c)
+	p.cond.Signal()
+	p.mu.Unlock()
+}
+
+// Discard closes a connection taken with Get that the caller no longer
+// trusts.
+func (p *Pool) Discard(c *Conn) {
+	c.broken = true
+	p.Put(c)
+}
+
+// Close closes the idle connections; connections still out are closed when
+// they are Put back.
+func (p *Pool) Close() error {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle = nil
+	p.closed = true
+	p.open -= len(idle)
+	p.cond.Broadcast()
+	p.mu.Unlock()
+	var errs []error
+	for _, c := range idle {
+		if err := c.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing connection: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
