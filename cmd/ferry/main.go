@@ -1,0 +1,56 @@
+// Command ferry keeps a local folder and a folder on an FTP server in step.
+// See README.md and `ferry help`.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	ferrysync "github.com/ferrysync/ferry/sync"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one command line and returns the exit status: 0 done, 1 the
+// run failed, 2 bad usage or configuration.
+func run(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := newRootCmd(stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "ferry:", err)
+	return exitCode(err)
+}
+
+// exitCode is the one place errors become exit statuses.
+func exitCode(err error) int {
+	var ue *ferrysync.UsageError
+	var fe *flagError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ue), errors.As(err, &fe):
+		return 2
+	}
+	return 1
+}
+
+// flagError is a cobra parse error (unknown flag, wrong argument count).
+type flagError struct{ err error }
+
+func (e *flagError) Error() string { return e.err.Error() }
+func (e *flagError) Unwrap() error { return e.err }

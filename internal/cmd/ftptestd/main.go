@@ -1,0 +1,102 @@
+// Command ftptestd serves a directory with the ftptest FTP server on a
+// loopback port until SIGTERM or SIGINT. It is for demos and manual
+// testing (make demo), not for production.
+//
+//	ftptestd -root DIR [-user u -pass p] [-tls none|explicit|implicit] [-addr-file FILE] [-v]
+//
+// It prints the server's URL (ftp://u:p@127.0.0.1:PORT/) on stdout and, with
+// -addr-file, writes it to FILE; with TLS it also writes the certificate to
+// FILE.pem (or prints where it is).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/ferrysync/ferry/sync/ftp/ftptest"
+)
+
+type options struct {
+	root, user, pass, tls, addrFile string
+	verbose                         bool
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.root, "root", "", "directory to serve (required)")
+	flag.StringVar(&o.user, "user", ftptest.DefaultUser, "login name")
+	flag.StringVar(&o.pass, "pass", ftptest.DefaultPassword, "password")
+	flag.StringVar(&o.tls, "tls", "none", "TLS mode: none, explicit or implicit")
+	flag.StringVar(&o.addrFile, "addr-file", "", "also write the URL to this file")
+	flag.BoolVar(&o.verbose, "v", false, "log the FTP dialogue to stderr (passwords masked)")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, o, os.Stdout)
+	var ue usageError
+	switch {
+	case errors.As(err, &ue):
+		fmt.Fprintln(os.Stderr, "ftptestd:", err)
+		os.Exit(2)
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "ftptestd:", err)
+		os.Exit(1)
+	}
+}
+
+type usageError string
+
+func (e usageError) Error() string { return string(e) }
+
+func run(ctx context.Context, o options, out io.Writer) error {
+	mode, err := parseTLS(o.tls)
+	if err != nil {
+		return err
+	}
+	if o.root == "" {
+		return usageError("-root: required")
+	}
+	if fi, err := os.Stat(o.root); err != nil || !fi.IsDir() {
+		return usageError(fmt.Sprintf("-root %s: not a directory", o.root))
+	}
+	opts := ftptest.Options{User: o.user, Password: o.pass, TLS: mode}
+	if o.verbose {
+		opts.Logf = log.New(os.Stderr, "", log.LstdFlags).Printf
+	}
+	srv := ftptest.NewServer(o.root, opts)
+	defer srv.Close()
+	fmt.Fprintln(out, srv.URL())
+	if o.addrFile != "" {
+		if err := os.WriteFile(o.addrFile, []byte(srv.URL()+"\n"), 0o600); err != nil {
+			return fmt.Errorf("write -addr-file: %w", err)
+		}
+		if mode != ftptest.TLSNone {
+			if err := os.WriteFile(o.addrFile+".pem", srv.CertPEM(), 0o644); err != nil {
+				return fmt.Errorf("write certificate: %w", err)
+			}
+		}
+	} else if mode != ftptest.TLSNone {
+		fmt.Fprint(os.Stderr, string(srv.CertPEM()))
+	}
+	<-ctx.Done()
+	return nil
+}
+
+func parseTLS(s string) (ftptest.TLSMode, error) {
+	switch s {
+	case "none", "off", "":
+		return ftptest.TLSNone, nil
+	case "explicit":
+		return ftptest.TLSExplicit, nil
+	case "implicit":
+		return ftptest.TLSImplicit, nil
+	}
+	return 0, usageError(fmt.Sprintf("-tls %q: want none, explicit or implicit", s))
+}

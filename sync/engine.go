@@ -1,0 +1,280 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ferrysync/ferry/sync/ftp"
+	"github.com/ferrysync/ferry/sync/plan"
+)
+
+// Mode is the direction of a run.
+type Mode uint8
+
+const (
+	Push   Mode = iota + 1 // make the remote folder a mirror of the local one
+	Pull                   // make the local folder a mirror of the remote one
+	TwoWay                 // changes on either side reach the other
+)
+
+func (m Mode) String() string {
+	switch m {
+	case Push:
+		return "push"
+	case Pull:
+		return "pull"
+	case TwoWay:
+		return "two-way"
+	}
+	return "unknown"
+}
+
+// Options describe one run.
+type Options struct {
+	Mode     Mode
+	Local    string // local root folder
+	Pool     *ftp.Pool
+	Remote   string // remote root folder (absolute)
+	Store    Store
+	Exclude  *Excluder
+	Delete   bool // one-way: delete destination extras
+	DryRun   bool
+	Parallel int
+	// MaxDelete refuses plans deleting more entries on one side; -1 means
+	// the mode's default (unlimited one-way; half the files two-way).
+	MaxDelete int
+	Reporter  Reporter
+	Now       func() time.Time
+}
+
+// ErrRootVanished stops a run whose local root looks missing or replaced.
+var ErrRootVanished = errors.New("local folder looks missing or replaced")
+
+// Run scans both sides, plans and executes one sync. Failed actions do not
+// stop the run: they are listed in the Result, and Run returns an error
+// only when the run could not be carried out at all (bad root, listing of
+// the root failed, guard refused the plan).
+func Run(ctx context.Context, o Options) (*Result, error) {
+	if o.Reporter == nil {
+		o.Reporter = NopReporter{}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Parallel < 1 {
+		o.Parallel = 1
+	}
+	res := &Result{Started: o.Now(), DryRun: o.DryRun}
+	defer func() { res.Duration = o.Now().Sub(res.Started) }()
+
+	st, err := o.Store.Load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("loading state cache: %w", err)
+	}
+	if err := prepareLocalRoot(o, st); err != nil {
+		return nil, err
+	}
+	var local *LocalScan
+	var remote *Walk
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		var err error
+		local, err = ScanLocal(o.Local, o.Exclude)
+		return err
+	})
+	g.Go(func() error {
+		var err error
+		remote, err = WalkRemote(gctx, o.Pool, o.Remote, o.Parallel, o.Exclude)
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for _, w := range append(local.Warnings, remote.Problems...) {
+		res.Warnings = append(res.Warnings, w)
+		o.Reporter.Warn(w)
+	}
+	if err := checkRootIdentity(ctx, o, st, local); err != nil {
+		return nil, err
+	}
+	if remote.RootMissing {
+		if o.Mode == Pull {
+			return nil, fmt.Errorf("remote folder %q does not exist", o.Remote)
+		}
+		if filesIn(st) > 0 {
+			return nil, fmt.Errorf("remote folder %q does not exist, but the state cache knows %d files there: refusing to sync (was it moved?)", o.Remote, filesIn(st))
+		}
+	}
+
+	p := makePlan(o, local, remote, st)
+	res.Plan = p
+	if err := checkDeletes(o, p, local, remote); err != nil {
+		return nil, err
+	}
+	o.Reporter.Planned(p)
+	if o.DryRun {
+		return res, nil
+	}
+
+	root, err := os.OpenRoot(o.Local)
+	if err != nil {
+		return nil, fmt.Errorf("opening local folder: %w", err)
+	}
+	defer root.Close()
+	ex := &executor{pool: o.Pool, root: root, remoteDir: o.Remote, store: o.Store, rep: o.Reporter, parallel: o.Parallel, res: res}
+	if remote.RootMissing && !o.DryRun {
+		if err := ex.mkdirAll(ctx, o.Remote); err != nil {
+			return nil, err
+		}
+	}
+	ex.cleanTemps(ctx, local.Temps, remote.Temps)
+	ex.execute(ctx, p)
+	if err := o.Store.Flush(ctx); err != nil {
+		return res, fmt.Errorf("saving state cache: %w", err)
+	}
+	if local.Device != 0 {
+		o.Store.SetMeta(ctx, "device", strconv.FormatUint(local.Device, 10))
+	}
+	if ctx.Err() != nil {
+		return res, ctx.Err()
+	}
+	return res, nil
+}
+
+func makePlan(o Options, local *LocalScan, remote *Walk, st plan.State) *plan.Plan {
+	var p plan.Plan
+	switch o.Mode {
+	case Push:
+		p = plan.OneWay(plan.Push, local.Tree, remote.Tree, st, plan.Options{Delete: o.Delete})
+	case Pull:
+		p = plan.OneWay(plan.Pull, local.Tree, remote.Tree, st, plan.Options{Delete: o.Delete})
+	default:
+		p = plan.TwoWay(local.Tree, remote.Tree, st, plan.Options{})
+	}
+	return &p
+}
+
+func filesIn(st plan.State) int {
+	n := 0
+	for _, r := range st {
+		if r.Kind == plan.File {
+			n++
+		}
+	}
+	return n
+}
+
+func countFiles(t plan.Tree) int {
+	n := 0
+	for _, m := range t.Entries {
+		if m.Kind == plan.File {
+			n++
+		}
+	}
+	return n
+}
+
+// prepareLocalRoot creates a pull's destination folder on a first run; a
+// folder that vanished after earlier runs is an error, never recreated.
+func prepareLocalRoot(o Options, st plan.State) error {
+	_, err := os.Stat(o.Local)
+	if err == nil || !errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if o.Mode != Pull || len(st) > 0 {
+		return fmt.Errorf("%w: %s does not exist", ErrRootVanished, o.Local)
+	}
+	if o.DryRun {
+		return nil
+	}
+	return os.MkdirAll(o.Local, 0o755)
+}
+
+// checkRootIdentity stops a run whose local root is empty while the state
+// cache remembers files there, or that sits on another device than last
+// time (an unmounted disk, a replaced folder).
+func checkRootIdentity(ctx context.Context, o Options, st plan.State, local *LocalScan) error {
+	known := 0
+	for _, r := range st {
+		if r.Kind == plan.File && r.Local.Kind == plan.File {
+			known++
+		}
+	}
+	if known > 0 && countFiles(local.Tree) == 0 && o.Mode != Pull {
+		return fmt.Errorf("%w: %s is empty but the state cache remembers %d files there", ErrRootVanished, o.Local, known)
+	}
+	if dev, ok, err := o.Store.Meta(ctx, "device"); err == nil && ok && local.Device != 0 {
+		if dev != strconv.FormatUint(local.Device, 10) && known > 0 {
+			return fmt.Errorf("%w: %s is on another device than at the last run (was %s, now %d)", ErrRootVanished, o.Local, dev, local.Device)
+		}
+	}
+	return nil
+}
+
+// checkDeletes applies --max-delete (and two-way's half-the-files guard).
+func checkDeletes(o Options, p *plan.Plan, local *LocalScan, remote *Walk) error {
+	max := o.MaxDelete
+	if max < 0 && o.Mode != TwoWay {
+		return nil
+	}
+	return p.CheckDeletes(countFiles(local.Tree), countFiles(remote.Tree), max)
+}
+
+// mkdirAll creates the remote root and its parents.
+func (e *executor) mkdirAll(ctx context.Context, dir string) error {
+	c, err := e.pool.Get(ctx)
+	if err != nil {
+		return err
+	}
+	defer e.pool.Put(c)
+	cur := ""
+	for _, seg := range strings.Split(strings.Trim(dir, "/"), "/") {
+		if seg == "" {
+			continue
+		}
+		cur = path.Join("/", cur, seg)
+		if err := c.Mkdir(ctx, cur); err != nil {
+			var fe *ftp.Error
+			if !errors.As(err, &fe) || c.Broken() {
+				return fmt.Errorf("creating remote folder %s: %w", cur, err)
+			}
+			if cerr := c.Cwd(ctx, cur); cerr != nil {
+				return fmt.Errorf("creating remote folder %s: %w", cur, err)
+			}
+		}
+	}
+	return nil
+}
+
+// cleanTemps removes leftover temporaries of an interrupted run. (A
+// transfer that is planned again overwrites its temporary anyway; these
+// are the ones no action will touch.)
+func (e *executor) cleanTemps(ctx context.Context, local, remote map[string]int64) {
+	for rel := range local {
+		if err := e.root.Remove(rel); err != nil {
+			e.warn(fmt.Errorf("removing leftover %s: %w", rel, err))
+		}
+	}
+	if len(remote) == 0 {
+		return
+	}
+	c, err := e.pool.Get(ctx)
+	if err != nil {
+		e.warn(fmt.Errorf("removing remote leftovers: %w", err))
+		return
+	}
+	defer e.pool.Put(c)
+	for rel := range remote {
+		if err := c.Delete(ctx, e.remotePath(rel)); err != nil {
+			e.warn(fmt.Errorf("removing remote leftover %s: %w", rel, err))
+		}
+	}
+}

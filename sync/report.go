@@ -1,0 +1,63 @@
+package sync
+
+import (
+	"time"
+
+	"github.com/ferrysync/ferry/sync/plan"
+)
+
+// Reporter receives a run's events, for progress displays, plain or JSON
+// output and the agent's status page. Calls come from several transfer
+// goroutines at once: implementations must be safe for concurrent use and
+// quick (no I/O that can block for long).
+type Reporter interface {
+	// Planned is called once with the plan, before anything is executed
+	// (also in dry-run mode, where nothing follows but Finished).
+	Planned(p *plan.Plan)
+	// Started and Done bracket one action; Done's err is nil on success.
+	Started(a plan.Action)
+	Progress(a plan.Action, bytes int64)
+	Done(a plan.Action, bytes int64, err error)
+	// Warn reports something skipped or suspicious that did not fail the
+	// run by itself (a symlink, an unreadable folder, a leftover).
+	Warn(err error)
+	Finished(res *Result)
+}
+
+// Result sums up a run.
+type Result struct {
+	Started   time.Time
+	Duration  time.Duration
+	FilesUp   int
+	FilesDown int
+	Deleted   int
+	BytesUp   int64
+	BytesDown int64
+	Adopted   int // paths found already in step and recorded, nothing moved
+	Failed    []ActionError
+	Warnings  []error
+	DryRun    bool
+	Plan      *plan.Plan
+}
+
+// ActionError is one action that failed after its retries.
+type ActionError struct {
+	Action plan.Action
+	Err    error
+}
+
+func (e ActionError) Error() string {
+	return e.Action.Op.String() + " " + e.Action.Path + ": " + e.Err.Error()
+}
+
+// NopReporter ignores every event.
+type NopReporter struct{}
+
+func (NopReporter) Planned(*plan.Plan)             {}
+func (NopReporter) Started(plan.Action)            {}
+func (NopReporter) Progress(plan.Action, int64)    {}
+func (NopReporter) Done(plan.Action, int64, error) {}
+func (NopReporter) Warn(error)                     {}
+func (NopReporter) Finished(*Result)               {}
+
+var _ Reporter = NopReporter{}

@@ -1,0 +1,195 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"time"
+
+	"github.com/ferrysync/ferry/sync/ftp"
+	"github.com/ferrysync/ferry/sync/plan"
+)
+
+// remotePath joins the remote root and a relative path.
+func (e *executor) remotePath(rel string) string {
+	if rel == "" {
+		return e.remoteDir
+	}
+	return path.Join(e.remoteDir, rel)
+}
+
+// progressReader reports bytes as they pass.
+type progressReader struct {
+	r    io.Reader
+	n    int64
+	tick func(n int64)
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.n += int64(n)
+		p.tick(p.n)
+	}
+	return n, err
+}
+
+type progressWriter struct {
+	w    io.Writer
+	n    int64
+	tick func(n int64)
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	p.n += int64(n)
+	p.tick(p.n)
+	return n, err
+}
+
+// upload copies local rel to a temporary name in the same remote folder,
+// renames it over rel and sets its mtime. It returns the Record to store.
+func (e *executor) upload(ctx context.Context, c *ftp.Conn, a plan.Action) (plan.Record, int64, error) {
+	f, err := e.root.Open(a.Path)
+	if err != nil {
+		return plan.Record{}, 0, fmt.Errorf("open local file: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return plan.Record{}, 0, fmt.Errorf("stat local file: %w", err)
+	}
+	if !info.Mode().IsRegular() {
+		return plan.Record{}, 0, fmt.Errorf("local %s is no longer a regular file", a.Path)
+	}
+	local := plan.Meta{Kind: plan.File, Size: info.Size(), ModTime: info.ModTime().UTC(), Precision: time.Nanosecond}
+	tmp := e.remotePath(tempName(a.Path))
+	final := e.remotePath(a.Path)
+	pr := &progressReader{r: f, tick: func(n int64) { e.rep.Progress(a, n) }}
+	n, err := c.Stor(ctx, tmp, 0, pr)
+	if err != nil {
+		return plan.Record{}, n, err
+	}
+	if n != local.Size {
+		return plan.Record{}, n, fmt.Errorf("local file changed size during upload (%d bytes sent, %d expected)", n, local.Size)
+	}
+	remote, err := e.finishUpload(ctx, c, tmp, final, local)
+	if err != nil {
+		return plan.Record{}, n, err
+	}
+	return plan.Record{Kind: plan.File, Local: local, Remote: remote}, n, nil
+}
+
+// finishUpload renames tmp over final and sets final's mtime, in one write
+// when the server's way of setting times is already known. It returns the
+// remote Meta as the next listing will report it (to the second).
+func (e *executor) finishUpload(ctx context.Context, c *ftp.Conn, tmp, final string, local plan.Meta) (plan.Meta, error) {
+	remote := plan.Meta{Kind: plan.File, Size: local.Size, ModTime: local.ModTime.Truncate(time.Second), Precision: time.Second}
+	if line, ok := e.setTimeLine(final, local.ModTime); ok {
+		err := c.Pipeline(ctx, "RNFR "+tmp, "RNTO "+final, line)
+		if err == nil {
+			return remote, nil
+		}
+		var fe *ftp.Error
+		if !errors.As(err, &fe) || c.Broken() {
+			return plan.Meta{}, err
+		}
+		// Fall through: find which step failed, step by step.
+	}
+	if err := e.renameOver(ctx, c, tmp, final); err != nil {
+		return plan.Meta{}, err
+	}
+	err := c.SetModTime(ctx, final, local.ModTime)
+	if errors.Is(err, ftp.ErrNoMTime) {
+		// The server keeps the upload time: record what it reports, so the
+		// next run sees the file as unchanged.
+		st, serr := c.Stat(ctx, final)
+		if serr != nil {
+			return plan.Meta{}, serr
+		}
+		return plan.Meta{Kind: plan.File, Size: st.Size, ModTime: st.ModTime.UTC(), Precision: st.Precision}, nil
+	}
+	if err != nil {
+		return plan.Meta{}, fmt.Errorf("set remote mtime: %w", err)
+	}
+	return remote, nil
+}
+
+// setTimeLine returns the command that sets a remote mtime, when the pool's
+// profile already knows which one works.
+func (e *executor) setTimeLine(p string, t time.Time) (string, bool) {
+	ts := ftp.FormatMDTMTime(t)
+	switch e.pool.Profile().MTime {
+	case ftp.MTimeMFMT:
+		return "MFMT " + ts + " " + p, true
+	case ftp.MTimeMDTM:
+		return "MDTM " + ts + " " + p, true
+	case ftp.MTimeSiteUtime:
+		return "SITE UTIME " + ts + " " + p, true
+	}
+	return "", false
+}
+
+// renameOver renames from to to, replacing an existing to. Servers that
+// refuse to rename over an existing name get DELE then RNFR/RNTO.
+func (e *executor) renameOver(ctx context.Context, c *ftp.Conn, from, to string) error {
+	err := c.Rename(ctx, from, to)
+	var fe *ftp.Error
+	if err == nil || !errors.As(err, &fe) || fe.Code < 500 || c.Broken() {
+		return err
+	}
+	if derr := c.Delete(ctx, to); derr != nil {
+		return fmt.Errorf("rename %s over %s: %w", from, to, errors.Join(err, derr))
+	}
+	return c.Rename(ctx, from, to)
+}
+
+// download copies remote rel into a temporary local file in the same
+// folder, fsyncs it, sets its mtime and renames it into place.
+func (e *executor) download(ctx context.Context, c *ftp.Conn, a plan.Action) (plan.Record, int64, error) {
+	remote := a.Remote
+	mtime := remote.ModTime
+	if remote.Precision > time.Second || remote.Precision == 0 {
+		// LIST times are minute or day precise (vsftpd): ask MDTM for the
+		// exact time so the local copy carries it.
+		if t, err := c.ModTime(ctx, e.remotePath(a.Path)); err == nil {
+			mtime = t
+		} else if c.Broken() {
+			return plan.Record{}, 0, err
+		}
+	}
+	tmp := tempName(a.Path)
+	f, err := e.root.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return plan.Record{}, 0, fmt.Errorf("create local temporary: %w", err)
+	}
+	pw := &progressWriter{w: f, tick: func(n int64) { e.rep.Progress(a, n) }}
+	n, err := c.Retr(ctx, e.remotePath(a.Path), 0, pw)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && !mtime.IsZero() {
+		err = e.root.Chtimes(tmp, mtime, mtime)
+	}
+	if err == nil {
+		err = e.root.Rename(tmp, a.Path)
+	}
+	if err != nil {
+		e.root.Remove(tmp)
+		return plan.Record{}, n, err
+	}
+	remote.Size = n
+	local := plan.Meta{Kind: plan.File, Size: n, ModTime: mtime.UTC(), Precision: time.Nanosecond}
+	if mtime.IsZero() {
+		if info, err := e.root.Stat(a.Path); err == nil {
+			local.ModTime = info.ModTime().UTC()
+		}
+	}
+	return plan.Record{Kind: plan.File, Local: local, Remote: remote}, n, nil
+}

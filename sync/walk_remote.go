@@ -1,0 +1,202 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	gosync "sync"
+
+	"github.com/ferrysync/ferry/sync/ftp"
+	"github.com/ferrysync/ferry/sync/plan"
+)
+
+// RemoteEntry is a remote listing entry with its path relative to the
+// walked root, for `ferry ls`.
+type RemoteEntry struct {
+	Rel string
+	ftp.Entry
+}
+
+// Walk is the result of walking a remote tree.
+type Walk struct {
+	Tree    plan.Tree
+	Entries []RemoteEntry // every entry seen, symlinks included, in no particular order
+	// Problems are the folders that could not be listed completely (they
+	// are in Tree.Unknown) and entries that were skipped, each error naming
+	// the path.
+	Problems []error
+	// RootMissing is true when the root folder itself does not exist.
+	RootMissing bool
+	// Temps are leftover temporary files of ferry (relative paths) with
+	// their sizes; they are not in Tree.
+	Temps map[string]int64
+}
+
+// WalkRemote lists root and every folder below it, with up to parallel
+// listings in flight, each on a connection of the pool. Folders whose listing
+// failed or was incomplete are recorded in Tree.Unknown, never taken as
+// empty. Remote symlinks cannot be told apart from files or folders, so they
+// are recorded as unknown paths too: nothing is done to them or below them.
+// exclude, when non-nil, prunes paths (and never lists excluded folders).
+func WalkRemote(ctx context.Context, pool *ftp.Pool, root string, parallel int, exclude *Excluder) (*Walk, error) {
+	if parallel < 1 {
+		parallel = 1
+	}
+	w := &remoteWalker{
+		pool: pool, root: root, exclude: exclude,
+		out:   &Walk{Tree: plan.Tree{Entries: map[string]plan.Meta{}, Unknown: map[string]bool{}}, Temps: map[string]int64{}},
+		queue: []string{""},
+	}
+	w.cond = gosync.NewCond(&w.mu)
+	var wg gosync.WaitGroup
+	errs := make([]error, parallel)
+	for i := 0; i < parallel; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			errs[i] = w.work(ctx)
+		}(i)
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return w.out, nil
+}
+
+type remoteWalker struct {
+	pool    *ftp.Pool
+	root    string
+	exclude *Excluder
+
+	mu     gosync.Mutex
+	cond   *gosync.Cond
+	queue  []string // folders (relative) waiting to be listed
+	active int      // folders being listed
+	failed error    // a fatal error: stop everyone
+	out    *Walk
+}
+
+// next blocks until a folder is queued (ok) or the walk is over.
+func (w *remoteWalker) next() (string, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for len(w.queue) == 0 && w.active > 0 && w.failed == nil {
+		w.cond.Wait()
+	}
+	if len(w.queue) == 0 || w.failed != nil {
+		w.cond.Broadcast()
+		return "", false
+	}
+	dir := w.queue[len(w.queue)-1]
+	w.queue = w.queue[:len(w.queue)-1]
+	w.active++
+	return dir, true
+}
+
+func (w *remoteWalker) work(ctx context.Context) error {
+	var conn *ftp.Conn
+	defer func() {
+		if conn != nil {
+			w.pool.Put(conn)
+		}
+	}()
+	for {
+		dir, ok := w.next()
+		if !ok {
+			return nil
+		}
+		if conn == nil {
+			c, err := w.pool.Get(ctx)
+			if err != nil {
+				w.fail(err)
+				return err
+			}
+			conn = c
+		}
+		entries, err := conn.List(ctx, w.abs(dir))
+		if err != nil && conn.Broken() && ctx.Err() == nil {
+			// The connection died under us: one more try on a fresh one.
+			w.pool.Put(conn)
+			conn = nil
+			c, gerr := w.pool.Get(ctx)
+			if gerr != nil {
+				w.fail(gerr)
+				return gerr
+			}
+			conn = c
+			entries, err = conn.List(ctx, w.abs(dir))
+		}
+		if ctx.Err() != nil {
+			w.fail(ctx.Err())
+			return ctx.Err()
+		}
+		w.add(dir, entries, err)
+	}
+}
+
+func (w *remoteWalker) abs(rel string) string {
+	if rel == "" {
+		return w.root
+	}
+	return path.Join(w.root, rel)
+}
+
+func (w *remoteWalker) fail(err error) {
+	w.mu.Lock()
+	if w.failed == nil {
+		w.failed = err
+	}
+	w.active--
+	w.cond.Broadcast()
+	w.mu.Unlock()
+}
+
+// add records one folder's listing and queues its subfolders.
+func (w *remoteWalker) add(dir string, entries []ftp.Entry, err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	defer w.cond.Broadcast()
+	w.active--
+	var inc *ftp.IncompleteError
+	var fe *ftp.Error
+	switch {
+	case err == nil:
+	case errors.As(err, &inc):
+		w.out.Tree.Unknown[dir] = true
+		w.out.Problems = append(w.out.Problems, fmt.Errorf("remote folder %q: %w", w.abs(dir), err))
+	case dir == "" && errors.As(err, &fe) && fe.Code == 550:
+		w.out.RootMissing = true
+		return
+	default:
+		w.out.Tree.Unknown[dir] = true
+		w.out.Problems = append(w.out.Problems, fmt.Errorf("remote folder %q: %w", w.abs(dir), err))
+		return
+	}
+	for _, e := range entries {
+		rel := e.Name
+		if dir != "" {
+			rel = dir + "/" + e.Name
+		}
+		isDir := e.Type == ftp.TypeDir
+		if w.exclude.Excluded(rel, isDir) {
+			continue
+		}
+		w.out.Entries = append(w.out.Entries, RemoteEntry{Rel: rel, Entry: e})
+		switch e.Type {
+		case ftp.TypeDir:
+			w.out.Tree.Entries[rel] = plan.Meta{Kind: plan.Dir}
+			w.queue = append(w.queue, rel)
+		case ftp.TypeFile:
+			if isTemp(e.Name) {
+				w.out.Temps[rel] = e.Size
+				continue
+			}
+			w.out.Tree.Entries[rel] = plan.Meta{Kind: plan.File, Size: e.Size, ModTime: e.ModTime.UTC(), Precision: e.Precision}
+		default:
+			w.out.Tree.Unknown[rel] = true
+			w.out.Problems = append(w.out.Problems, fmt.Errorf("remote %q is a %s: skipped", w.abs(rel), e.Type))
+		}
+	}
+}
