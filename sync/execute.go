@@ -251,8 +251,10 @@ func (e *executor) do(ctx context.Context, a plan.Action) (plan.Record, int64, e
 	defer e.pool.Put(c)
 	switch a.Op {
 	case plan.Upload:
+		c.SetPrefetch(true)
 		return e.upload(ctx, c, a)
 	case plan.Download:
+		c.SetPrefetch(true)
 		return e.download(ctx, c, a)
 	case plan.MkdirRemote:
 		err := c.Mkdir(ctx, e.remotePath(a.Path))

@@ -114,6 +114,7 @@ func (w *remoteWalker) work(ctx context.Context) error {
 				return err
 			}
 			conn = c
+			conn.SetPrefetch(true)
 		}
 		entries, err := conn.List(ctx, w.abs(dir))
 		if err != nil && conn.Broken() && ctx.Err() == nil {

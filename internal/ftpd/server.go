@@ -64,7 +64,7 @@ type Server struct {
 	PasvMin  int    // first passive port of this instance
 	PasvMax  int    // last passive port of this instance
 	Dir      string // private folder: configuration, logs, certificate, Root
-	LogFile  string // the server's log
+	LogFile  string // the server's log (pure-ftpd: its transfer log only, as it logs nothing else without syslog)
 	caPEM    []byte
 	cmd      *exec.Cmd
 	exited   chan struct{} // closed when the daemon has been reaped

@@ -24,6 +24,8 @@ type target struct {
 	cfg  ftp.Config
 	root string // the served folder on disk: the client's "/"
 	big  bool   // also round-trip a 100 MiB file
+	// prefetch turns on data-port prefetch (Conn.SetPrefetch)
+	prefetch bool
 }
 
 // names that must round-trip on every server (SPEC: empty files, spaces,
@@ -59,7 +61,7 @@ func TestConformanceRealServers(t *testing.T) {
 						cfg.TLS = ftp.TLSExplicit
 						cfg.TLSConfig = srv.TLSConfig()
 					}
-					conformance(t, target{kind: kind, cfg: cfg, root: srv.Root, big: !active && !testing.Short()})
+					conformance(t, target{kind: kind, cfg: cfg, root: srv.Root, big: !active && !testing.Short(), prefetch: !active})
 				})
 			}
 		}
@@ -98,7 +100,7 @@ func TestConformanceFtptest(t *testing.T) {
 			if tc.opts.RefuseRestSTOR {
 				k = "ftptest-norest"
 			}
-			conformance(t, target{kind: k, cfg: cfg, root: root})
+			conformance(t, target{kind: k, cfg: cfg, root: root, prefetch: true})
 		})
 	}
 }
@@ -111,6 +113,9 @@ func conformance(t *testing.T, tg target) {
 		t.Fatalf("Dial: %v", err)
 	}
 	defer c.Close()
+	// Exercise data-port prefetch: EPSV replies read late, around MDTM,
+	// SIZE, renames and listings.
+	c.SetPrefetch(tg.prefetch)
 
 	if pwd, err := c.Pwd(ctx); err != nil || pwd != "/" {
 		t.Fatalf("Pwd = %q, %v; want /", pwd, err)
@@ -297,4 +302,3 @@ func keys[V any](m map[string]V) []string {
 	sort.Strings(ks)
 	return ks
 }
-

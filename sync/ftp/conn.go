@@ -100,7 +100,15 @@ type Conn struct {
 	prot    bool // PROT P in force
 
 	epsvFailed bool // EPSV refused once: use PASV from now on
-	eprtFailed bool
+
+	// Data-port prefetch (SetPrefetch): after a transfer the next EPSV goes
+	// out at once, so the server prepares the next data port while the
+	// client finishes the last file. epsvInFlight: its reply is unread;
+	// epsvPort: read, not used yet.
+	prefetch     bool
+	epsvInFlight bool
+	epsvPort     int
+	eprtFailed   bool
 
 	broken bool // a reply was lost or the connection failed: do not reuse
 
@@ -326,8 +334,45 @@ func (c *Conn) trace(prefix, line string) {
 	}
 }
 
+// SetPrefetch turns on data-port prefetch: after each download or listing,
+// and in the same write as the commands that finish an upload (Pipeline),
+// the client asks for the next passive data port without waiting for the
+// answer. Callers turn it on when more transfers are queued for this
+// connection. It has no effect in active mode.
+func (c *Conn) SetPrefetch(on bool) { c.prefetch = on }
+
+func (c *Conn) canPrefetch() bool {
+	return c.prefetch && !c.cfg.Active && !c.epsvFailed && !c.epsvInFlight && c.epsvPort == 0
+}
+
+// settle reads the reply of a prefetched EPSV before other commands are
+// sent, keeping its port for the next data connection.
+func (c *Conn) settle(ctx context.Context) error {
+	if !c.epsvInFlight {
+		return nil
+	}
+	c.epsvInFlight = false
+	rep, err := c.read(ctx, "EPSV")
+	if err != nil {
+		return err
+	}
+	if rep.Code/100 != 2 {
+		if rep.Code >= 500 {
+			c.epsvFailed = true
+		}
+		return nil
+	}
+	if port, err := ParseEPSV(rep.Msg()); err == nil {
+		c.epsvPort = port
+	}
+	return nil
+}
+
 // send writes command lines without reading replies.
 func (c *Conn) send(ctx context.Context, lines ...string) error {
+	if err := c.settle(ctx); err != nil {
+		return err
+	}
 	for _, l := range lines {
 		if err := validateArg(l); err != nil {
 			return fmt.Errorf("ftp: %s: %w", masked(strings.SplitN(l, " ", 2)[0]), err)
@@ -395,9 +440,15 @@ func (c *Conn) Cmd(ctx context.Context, class int, line string) (*Reply, error) 
 // class 2; the first unexpected reply is returned as *Error after all
 // replies were read (so the connection stays in step).
 func (c *Conn) Pipeline(ctx context.Context, lines ...string) error {
-	if err := c.send(ctx, lines...); err != nil {
+	out := lines
+	prefetch := c.canPrefetch()
+	if prefetch {
+		out = append(lines[:len(lines):len(lines)], "EPSV")
+	}
+	if err := c.send(ctx, out...); err != nil {
 		return err
 	}
+	c.epsvInFlight = prefetch
 	var first error
 	for _, l := range lines {
 		rep, err := c.read(ctx, l)

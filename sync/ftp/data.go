@@ -39,7 +39,12 @@ func (c *Conn) openPassive(ctx context.Context) (*dataConn, error) {
 		return nil, fmt.Errorf("ftp: control connection has no TCP peer address (%v)", c.conn.RemoteAddr())
 	}
 	var port int
-	if !c.epsvFailed {
+	if err := c.settle(ctx); err != nil {
+		return nil, err
+	}
+	prefetched := c.epsvPort
+	port, c.epsvPort = c.epsvPort, 0
+	if port == 0 && !c.epsvFailed {
 		rep, err := c.Cmd(ctx, 2, "EPSV")
 		var fe *Error
 		switch {
@@ -71,6 +76,11 @@ func (c *Conn) openPassive(ctx context.Context) (*dataConn, error) {
 		dialFn = d.DialContext
 	}
 	nc, err := dialFn(dctx, "tcp", addr)
+	if err != nil && prefetched != 0 && ctx.Err() == nil {
+		// The server may have given up on a port asked for in advance:
+		// ask again.
+		return c.openPassive(ctx)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("ftp: data connection to %s: %w", addr, err)
 	}
@@ -253,6 +263,13 @@ func (c *Conn) transfer(ctx context.Context, cmd string, rest int64, upload bool
 	}
 	if ferr != nil {
 		return final, fmt.Errorf("ftp: %s: data connection: %w", cmd, ferr)
+	}
+	if !upload && c.canPrefetch() {
+		// Uploads prefetch in the Pipeline that renames them into place.
+		if err := c.send(ctx, "EPSV"); err != nil {
+			return final, err
+		}
+		c.epsvInFlight = true
 	}
 	return final, nil
 }

@@ -311,8 +311,9 @@ func allDigits(s string) bool {
 
 // ParseEPSV returns the port of an EPSV reply text such as
 // "229 Entering Extended Passive Mode (|||6446|)" (RFC 2428 section 3). The
-// delimiter is the character after "(" and may be any of ASCII 33-126; the
-// network-protocol and address fields must be empty. A port outside 1-65535
+// delimiter is the character after "(" and may be any of ASCII 33-126
+// except a digit; the network-protocol and address fields must be empty.
+// Every "(" in the text is tried, so other parentheses do not matter. A port outside 1-65535
 // or any other shape is a *ParseError.
 func ParseEPSV(reply string) (port int, err error) {
 	reply = trimEOL(reply)

@@ -5,8 +5,10 @@
 //	ftptestd -root DIR [-user u -pass p] [-tls none|explicit|implicit] [-addr-file FILE] [-v]
 //
 // It prints the server's URL (ftp://u:p@127.0.0.1:PORT/) on stdout and, with
-// -addr-file, writes it to FILE; with TLS it also writes the certificate to
-// FILE.pem (or prints where it is).
+// -addr-file, writes it to FILE. With TLS it writes the server's
+// self-signed certificate (a CA file for the client) to FILE.pem, or to
+// stderr without -addr-file. Exit status: 0 after a clean stop, 2 for bad
+// flags, 1 otherwise.
 package main
 
 import (
@@ -72,19 +74,20 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 	srv := ftptest.NewServer(o.root, opts)
 	defer srv.Close()
-	fmt.Fprintln(out, srv.URL())
+	// Files first: whoever reads the URL on stdout may look for them.
 	if o.addrFile != "" {
-		if err := os.WriteFile(o.addrFile, []byte(srv.URL()+"\n"), 0o600); err != nil {
-			return fmt.Errorf("write -addr-file: %w", err)
-		}
 		if mode != ftptest.TLSNone {
-			if err := os.WriteFile(o.addrFile+".pem", srv.CertPEM(), 0o644); err != nil {
+			if err := writeAtomic(o.addrFile+".pem", srv.CertPEM()); err != nil {
 				return fmt.Errorf("write certificate: %w", err)
 			}
+		}
+		if err := writeAtomic(o.addrFile, []byte(srv.URL()+"\n")); err != nil {
+			return fmt.Errorf("write -addr-file: %w", err)
 		}
 	} else if mode != ftptest.TLSNone {
 		fmt.Fprint(os.Stderr, string(srv.CertPEM()))
 	}
+	fmt.Fprintln(out, srv.URL())
 	<-ctx.Done()
 	return nil
 }
@@ -99,4 +102,14 @@ func parseTLS(s string) (ftptest.TLSMode, error) {
 		return ftptest.TLSImplicit, nil
 	}
 	return 0, usageError(fmt.Sprintf("-tls %q: want none, explicit or implicit", s))
+}
+
+// writeAtomic writes b to a temporary name and renames it into place, so a
+// script polling for the file never reads it half-written.
+func writeAtomic(name string, b []byte) error {
+	tmp := name + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, name)
 }

@@ -2,6 +2,7 @@ package ftptest
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net"
@@ -30,21 +31,19 @@ func (s *Session) cmdList(cmd, arg string) {
 		s.Reply(500, "Unknown command.")
 		return
 	}
-	all, p := arg, ""
+	flags, p := "", arg
 	if cmd != "MLSD" {
-		all, p = splitListArgs(arg)
-	} else {
-		all, p = "", arg
+		flags, p = splitListArgs(arg)
 	}
 	if !s.dataReady() {
 		return
 	}
-	showAll := strings.Contains(all, "a")
+	showAll := strings.Contains(flags, "a")
 	v := s.resolve(p)
 	lines, err := s.listLines(cmd, v, p, showAll)
 	if err != nil {
 		s.resetData()
-		if err == errNotDir {
+		if errors.Is(err, errNotDir) {
 			s.Reply(501, "Not a directory.")
 			return
 		}
@@ -59,7 +58,8 @@ func (s *Session) cmdList(cmd, arg string) {
 	s.ServeList(lines, "226 "+final)
 }
 
-var errNotDir = fmt.Errorf("not a directory")
+// errNotDir is MLSD's refusal of a file argument (501, RFC 3659 section 7.2).
+var errNotDir = errors.New("not a directory")
 
 // splitListArgs separates leading "-xyz" option words from the path.
 func splitListArgs(arg string) (opts, p string) {

@@ -224,15 +224,32 @@ func (s *Server) register(conn net.Conn) (*Session, string) {
 	return sess, ""
 }
 
-// refuse answers a connection the server will not serve, without TLS
-// (the handshake is not worth the wait) and closes it.
+// refuse answers a connection the server will not serve and closes it.
+// Under implicit TLS the reply needs a handshake first, so that runs on
+// its own goroutine, which Close waits for like a session.
 func (s *Server) refuse(conn net.Conn, msg string) {
-	if msg != "" && s.opts.TLS != TLSImplicit {
-		conn.SetWriteDeadline(time.Now().Add(s.opts.ioTimeout()))
-		conn.Write([]byte(msg))
-		s.logf("ftptest: refused %s: %s", conn.RemoteAddr(), strings.TrimSpace(msg))
+	if msg == "" {
+		conn.Close()
+		return
 	}
-	conn.Close()
+	s.logf("ftptest: refused %s: %s", conn.RemoteAddr(), strings.TrimSpace(msg))
+	deadline := time.Now().Add(s.opts.ioTimeout())
+	if s.opts.TLS != TLSImplicit {
+		conn.SetWriteDeadline(deadline)
+		conn.Write([]byte(msg))
+		conn.Close()
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		tc := tls.Server(conn, s.tls)
+		tc.SetDeadline(deadline)
+		if tc.Handshake() == nil {
+			tc.Write([]byte(msg))
+		}
+		tc.Close()
+	}()
 }
 
 func (s *Server) unregister(sess *Session) {
