@@ -86,6 +86,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	var remote *Walk
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
+		if dryRunPullIntoNothing(o) {
+			local = &LocalScan{Tree: plan.Tree{Entries: map[string]plan.Meta{}, Unknown: map[string]bool{}}, Temps: map[string]int64{}}
+			return nil
+		}
 		var err error
 		local, err = ScanLocal(o.Local, o.Exclude)
 		return err
@@ -135,7 +139,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	ex.cleanTemps(ctx, local.Temps, remote.Temps)
+	ex.cleanTemps(ctx, p, local.Temps, remote.Temps)
 	ex.execute(ctx, p)
 	if err := o.Store.Flush(ctx); err != nil {
 		return res, fmt.Errorf("saving state cache: %w", err)
@@ -198,6 +202,17 @@ func prepareLocalRoot(o Options, st plan.State) error {
 	return os.MkdirAll(o.Local, 0o755)
 }
 
+// dryRunPullIntoNothing reports a dry-run pull whose destination folder
+// does not exist yet (prepareLocalRoot left it uncreated, as a dry run
+// must): its local side is an empty tree, not an error.
+func dryRunPullIntoNothing(o Options) bool {
+	if !o.DryRun || o.Mode != Pull {
+		return false
+	}
+	_, err := os.Stat(o.Local)
+	return errors.Is(err, os.ErrNotExist)
+}
+
 // checkRootIdentity stops a run whose local root is empty while the state
 // cache remembers files there, or that sits on another device than last
 // time (an unmounted disk, a replaced folder).
@@ -254,10 +269,25 @@ func (e *executor) mkdirAll(ctx context.Context, dir string) error {
 	return nil
 }
 
-// cleanTemps removes leftover temporaries of an interrupted run. (A
-// transfer that is planned again overwrites its temporary anyway; these
-// are the ones no action will touch.)
-func (e *executor) cleanTemps(ctx context.Context, local, remote map[string]int64) {
+// cleanTemps removes leftover temporaries of an interrupted run, except
+// those a planned transfer of the same file will try to resume: they are
+// kept in e.resumeUp / e.resumeDown.
+func (e *executor) cleanTemps(ctx context.Context, p *plan.Plan, local, remote map[string]int64) {
+	e.resumeUp, e.resumeDown = map[string]int64{}, map[string]int64{}
+	for _, a := range p.Actions {
+		switch a.Op {
+		case plan.Upload:
+			if n, ok := remote[tempName(a.Path)]; ok {
+				e.resumeUp[a.Path] = n
+				delete(remote, tempName(a.Path))
+			}
+		case plan.Download:
+			if n, ok := local[tempName(a.Path)]; ok {
+				e.resumeDown[a.Path] = n
+				delete(local, tempName(a.Path))
+			}
+		}
+	}
 	for rel := range local {
 		if err := e.root.Remove(rel); err != nil {
 			e.warn(fmt.Errorf("removing leftover %s: %w", rel, err))

@@ -40,6 +40,10 @@ type executor struct {
 	rep       Reporter
 	parallel  int
 
+	// Leftover temporaries (by final path, with their sizes) that a
+	// transfer may resume; read-only during execution.
+	resumeUp, resumeDown map[string]int64
+
 	mu  gosync.Mutex
 	res *Result
 }

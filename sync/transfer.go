@@ -68,8 +68,8 @@ func (e *executor) upload(ctx context.Context, c *ftp.Conn, a plan.Action) (plan
 	local := plan.Meta{Kind: plan.File, Size: info.Size(), ModTime: info.ModTime().UTC(), Precision: time.Nanosecond}
 	tmp := e.remotePath(tempName(a.Path))
 	final := e.remotePath(a.Path)
-	pr := &progressReader{r: f, tick: func(n int64) { e.rep.Progress(a, n) }}
-	n, err := c.Stor(ctx, tmp, 0, pr)
+	off := e.uploadOffset(ctx, c, a.Path, f, local.Size)
+	n, err := e.stor(ctx, c, a, f, tmp, off)
 	if err != nil {
 		return plan.Record{}, n, err
 	}
@@ -81,6 +81,35 @@ func (e *executor) upload(ctx context.Context, c *ftp.Conn, a plan.Action) (plan
 		return plan.Record{}, n, err
 	}
 	return plan.Record{Kind: plan.File, Local: local, Remote: remote}, n, nil
+}
+
+// stor uploads f to tmp from offset off (REST), falling back to a whole
+// upload when the server refuses to restart (proftpd: "451
+// Append/Restart not permitted"), and returns the file's bytes on the
+// server (offset included).
+func (e *executor) stor(ctx context.Context, c *ftp.Conn, a plan.Action, f *os.File, tmp string, off int64) (int64, error) {
+	if off > 0 {
+		if _, err := f.Seek(off, io.SeekStart); err != nil {
+			return 0, err
+		}
+		pr := &progressReader{r: f, n: off, tick: func(n int64) { e.rep.Progress(a, n) }}
+		n, err := c.Stor(ctx, tmp, off, pr)
+		var fe *ftp.Error
+		if err == nil {
+			return off + n, nil
+		}
+		if !errors.As(err, &fe) || c.Broken() || fe.Code < 450 {
+			return off + n, err
+		}
+		prof := e.pool.Profile()
+		prof.NoRestStor = true
+		e.pool.SetProfile(prof)
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return 0, err
+		}
+	}
+	pr := &progressReader{r: f, tick: func(n int64) { e.rep.Progress(a, n) }}
+	return c.Stor(ctx, tmp, 0, pr)
 }
 
 // finishUpload renames tmp over final and sets final's mtime, in one write
@@ -147,6 +176,41 @@ func (e *executor) renameOver(ctx context.Context, c *ftp.Conn, from, to string)
 	return c.Rename(ctx, from, to)
 }
 
+// retr downloads remote a.Path into its local temporary, resuming a
+// leftover when its overlap matches, and fsyncs it. It returns the file's
+// size.
+func (e *executor) retr(ctx context.Context, c *ftp.Conn, a plan.Action) (int64, error) {
+	f, off, err := e.resumeDownload(a.Path)
+	if err != nil {
+		return 0, err
+	}
+	src := e.remotePath(a.Path)
+	var n int64
+	if off > 0 {
+		ow := &overlapWriter{f: f, off: off, verify: overlap}
+		pw := &progressWriter{w: ow, n: off, tick: func(n int64) { e.rep.Progress(a, n) }}
+		n, err = c.Retr(ctx, src, off, pw)
+		n += off
+		if errors.Is(err, errNotPrefix) && !c.Broken() {
+			off, err = 0, f.Truncate(0)
+		}
+	}
+	if off == 0 && err == nil {
+		pw := &progressWriter{w: f, tick: func(n int64) { e.rep.Progress(a, n) }}
+		n, err = c.Retr(ctx, src, 0, pw)
+	}
+	if err == nil {
+		err = f.Truncate(n)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return n, err
+}
+
 // download copies remote rel into a temporary local file in the same
 // folder, fsyncs it, sets its mtime and renames it into place.
 func (e *executor) download(ctx context.Context, c *ftp.Conn, a plan.Action) (plan.Record, int64, error) {
@@ -162,18 +226,7 @@ func (e *executor) download(ctx context.Context, c *ftp.Conn, a plan.Action) (pl
 		}
 	}
 	tmp := tempName(a.Path)
-	f, err := e.root.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
-		return plan.Record{}, 0, fmt.Errorf("create local temporary: %w", err)
-	}
-	pw := &progressWriter{w: f, tick: func(n int64) { e.rep.Progress(a, n) }}
-	n, err := c.Retr(ctx, e.remotePath(a.Path), 0, pw)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	n, err := e.retr(ctx, c, a)
 	if err == nil && !mtime.IsZero() {
 		err = e.root.Chtimes(tmp, mtime, mtime)
 	}
@@ -181,7 +234,11 @@ func (e *executor) download(ctx context.Context, c *ftp.Conn, a plan.Action) (pl
 		err = e.root.Rename(tmp, a.Path)
 	}
 	if err != nil {
-		e.root.Remove(tmp)
+		if ctx.Err() == nil {
+			// A cancelled run leaves the temporary for the next run to
+			// resume; any other failure cleans up.
+			e.root.Remove(tmp)
+		}
 		return plan.Record{}, n, err
 	}
 	remote.Size = n

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ferrysync/ferry/state"
 	ferrysync "github.com/ferrysync/ferry/sync"
+	"github.com/ferrysync/ferry/sync/plan"
 )
 
 // syncOptions are the flags of push, pull and sync.
@@ -86,12 +87,14 @@ func runSync(ctx context.Context, mode ferrysync.Mode, o syncOptions, localDir, 
 	if err != nil {
 		return &ferrysync.UsageError{What: "LOCAL_DIR", Err: err}
 	}
-	if mode != ferrysync.Pull {
-		if st, err := os.Stat(local); err != nil {
+	// A pull may create its destination folder; every mode needs a folder
+	// where a path already exists.
+	if st, err := os.Stat(local); err != nil {
+		if mode != ferrysync.Pull || !errors.Is(err, os.ErrNotExist) {
 			return &ferrysync.UsageError{What: "LOCAL_DIR", Err: fmt.Errorf("%s: %w", localDir, errors.Unwrap(err))}
-		} else if !st.IsDir() {
-			return &ferrysync.UsageError{What: "LOCAL_DIR", Err: fmt.Errorf("%s is not a folder", localDir)}
 		}
+	} else if !st.IsDir() {
+		return &ferrysync.UsageError{What: "LOCAL_DIR", Err: fmt.Errorf("%s is not a folder", localDir)}
 	}
 	statePath := o.statePath
 	if statePath == "" {
@@ -99,14 +102,12 @@ func runSync(ctx context.Context, mode ferrysync.Mode, o syncOptions, localDir, 
 			return &ferrysync.UsageError{What: "--state", Err: err}
 		}
 	}
-	db, err := state.Open(ctx, statePath)
-	if err != nil {
-		return &ferrysync.UsageError{What: "--state", Err: err}
-	}
-	defer db.Close()
-	store, err := db.Bind(ctx, local, r.Redacted)
+	db, store, rootID, err := openStore(ctx, statePath, local, r.Redacted, o.dryRun)
 	if err != nil {
 		return err
+	}
+	if db != nil {
+		defer db.Close()
 	}
 	pool := newPool(r, o.parallel)
 	defer pool.Close()
@@ -115,7 +116,7 @@ func runSync(ctx context.Context, mode ferrysync.Mode, o syncOptions, localDir, 
 	started := time.Now()
 	var runID state.RunID
 	if !o.dryRun {
-		if runID, err = db.StartRun(ctx, store.ID(), "", mode.String(), started); err != nil {
+		if runID, err = db.StartRun(ctx, rootID, "", mode.String(), started); err != nil {
 			return err
 		}
 	}
@@ -142,6 +143,77 @@ func runSync(ctx context.Context, mode ferrysync.Mode, o syncOptions, localDir, 
 	}
 	return nil
 }
+
+// runStore is the state cache of one root as a run uses it.
+type runStore interface {
+	ferrysync.Store
+	Close(ctx context.Context) error
+}
+
+// openStore opens the state cache at path and returns the root's store.
+// A dry run writes nothing (SPEC: no state write): without a cache file it
+// plans from empty state and creates no file (db is then nil); with one it
+// reads the root's records without registering the root. A file that is
+// not a state cache is a *ferrysync.UsageError naming --state.
+func openStore(ctx context.Context, path, local, remote string, dryRun bool) (*state.DB, runStore, state.RootID, error) {
+	if dryRun {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, dryStore{}, 0, nil
+		}
+	}
+	db, err := state.Open(ctx, path)
+	if err != nil {
+		return nil, nil, 0, &ferrysync.UsageError{What: "--state", Err: err}
+	}
+	if !dryRun {
+		store, err := db.Bind(ctx, local, remote)
+		if err != nil {
+			db.Close()
+			return nil, nil, 0, err
+		}
+		return db, store, store.ID(), nil
+	}
+	roots, err := db.Roots(ctx)
+	if err != nil {
+		db.Close()
+		return nil, nil, 0, err
+	}
+	for _, rt := range roots {
+		if rt.Local == filepath.Clean(local) && rt.Remote == remote {
+			return db, dryStore{db: db, id: rt.ID}, rt.ID, nil
+		}
+	}
+	return db, dryStore{}, 0, nil
+}
+
+// dryStore is a dry run's view of the state cache: it reads the root's
+// records (none when db is nil) and discards every write.
+type dryStore struct {
+	db *state.DB
+	id state.RootID
+}
+
+var _ runStore = dryStore{}
+
+func (s dryStore) Load(ctx context.Context) (plan.State, error) {
+	if s.db == nil {
+		return plan.State{}, nil
+	}
+	return s.db.Load(ctx, s.id)
+}
+
+func (s dryStore) Meta(ctx context.Context, key string) (string, bool, error) {
+	if s.db == nil {
+		return "", false, nil
+	}
+	return s.db.RootMeta(ctx, s.id, key)
+}
+
+func (dryStore) Put(string, plan.Record) error                 { return nil }
+func (dryStore) Delete(string) error                           { return nil }
+func (dryStore) Flush(context.Context) error                   { return nil }
+func (dryStore) SetMeta(context.Context, string, string) error { return nil }
+func (dryStore) Close(context.Context) error                   { return nil }
 
 func finishRun(ctx context.Context, db *state.DB, id state.RunID, res *ferrysync.Result, runErr error) {
 	rr := state.RunResult{Ended: time.Now(), Result: "ok"}

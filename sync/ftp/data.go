@@ -259,7 +259,13 @@ func (c *Conn) transfer(ctx context.Context, cmd string, rest int64, upload bool
 		return nil, err
 	}
 	if final.Code/100 != 2 {
-		return final, &Error{Cmd: cmd, Code: final.Code, Msg: final.Msg()}
+		rerr := &Error{Cmd: cmd, Code: final.Code, Msg: final.Msg()}
+		if ferr != nil {
+			// Both: the caller's own error (it may have stopped reading on
+			// purpose) and the server's reply stay visible to errors.Is/As.
+			return final, fmt.Errorf("ftp: %s: %w", cmd, errors.Join(ferr, rerr))
+		}
+		return final, rerr
 	}
 	if ferr != nil {
 		return final, fmt.Errorf("ftp: %s: data connection: %w", cmd, ferr)
