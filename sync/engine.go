@@ -79,14 +79,15 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading state cache: %w", err)
 	}
-	if err := prepareLocalRoot(o, st); err != nil {
+	newRoot, err := checkLocalRoot(o, st)
+	if err != nil {
 		return nil, err
 	}
 	var local *LocalScan
 	var remote *Walk
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		if dryRunPullIntoNothing(o) {
+		if newRoot {
 			local = &LocalScan{Tree: plan.Tree{Entries: map[string]plan.Meta{}, Unknown: map[string]bool{}}, Temps: map[string]int64{}}
 			return nil
 		}
@@ -128,6 +129,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return res, nil
 	}
 
+	if newRoot {
+		// Created only now that the remote side is known to exist, so a
+		// failed first pull leaves nothing behind.
+		if err := os.MkdirAll(o.Local, 0o755); err != nil {
+			return nil, fmt.Errorf("creating local folder: %w", err)
+		}
+	}
 	root, err := os.OpenRoot(o.Local)
 	if err != nil {
 		return nil, fmt.Errorf("opening local folder: %w", err)
@@ -186,31 +194,19 @@ func countFiles(t plan.Tree) int {
 	return n
 }
 
-// prepareLocalRoot creates a pull's destination folder on a first run; a
-// folder that vanished after earlier runs is an error, never recreated.
-func prepareLocalRoot(o Options, st plan.State) error {
-	_, err := os.Stat(o.Local)
+// checkLocalRoot reports whether the local root is a pull's destination
+// that does not exist yet (it is created once the remote root is known to
+// exist); a root that vanished after earlier runs is an error, never
+// recreated.
+func checkLocalRoot(o Options, st plan.State) (newRoot bool, err error) {
+	_, err = os.Stat(o.Local)
 	if err == nil || !errors.Is(err, os.ErrNotExist) {
-		return nil
+		return false, nil
 	}
 	if o.Mode != Pull || len(st) > 0 {
-		return fmt.Errorf("%w: %s does not exist", ErrRootVanished, o.Local)
+		return false, fmt.Errorf("%w: %s does not exist", ErrRootVanished, o.Local)
 	}
-	if o.DryRun {
-		return nil
-	}
-	return os.MkdirAll(o.Local, 0o755)
-}
-
-// dryRunPullIntoNothing reports a dry-run pull whose destination folder
-// does not exist yet (prepareLocalRoot left it uncreated, as a dry run
-// must): its local side is an empty tree, not an error.
-func dryRunPullIntoNothing(o Options) bool {
-	if !o.DryRun || o.Mode != Pull {
-		return false
-	}
-	_, err := os.Stat(o.Local)
-	return errors.Is(err, os.ErrNotExist)
+	return true, nil
 }
 
 // checkRootIdentity stops a run whose local root is empty while the state
