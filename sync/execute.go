@@ -48,26 +48,24 @@ type executor struct {
 	res *Result
 }
 
-// execute runs the plan's actions in dependency order: folders are created
-// first (parents before children), conflict renames next, then transfers in
-// parallel, then file deletes, then folder deletes deepest first. Failed
-// actions are collected in the result; the run goes on with the rest.
+// execute runs the plan phase by phase (package plan's ordering
+// contract): clearing and folder creation in order, transfers in parallel
+// (the actions of one conflict group in order on one worker), file deletes
+// in parallel, folder deletes in order (deepest first), then the state-only
+// actions. Failed actions are collected in the result; the run goes on with
+// the rest.
 func (e *executor) execute(ctx context.Context, p *plan.Plan) {
-	var mkdirs, renames, transfers, fileDeletes, dirDeletes []plan.Action
+	byPhase := map[plan.Phase][]plan.Action{}
 	for _, a := range p.Actions {
+		byPhase[a.Phase] = append(byPhase[a.Phase], a)
+	}
+	e.serial(ctx, byPhase[plan.PhaseClear])
+	e.serial(ctx, byPhase[plan.PhaseMkdir])
+	e.parallelDo(ctx, groups(byPhase[plan.PhaseTransfer]))
+	e.parallelDo(ctx, groups(byPhase[plan.PhaseDeleteFiles]))
+	e.serial(ctx, byPhase[plan.PhaseDeleteDirs])
+	for _, a := range byPhase[plan.PhaseRecord] {
 		switch a.Op {
-		case plan.MkdirLocal, plan.MkdirRemote:
-			mkdirs = append(mkdirs, a)
-		case plan.RenameLocal, plan.RenameRemote:
-			renames = append(renames, a)
-		case plan.Upload, plan.Download:
-			transfers = append(transfers, a)
-		case plan.DeleteLocal, plan.DeleteRemote:
-			if a.Kind == plan.Dir {
-				dirDeletes = append(dirDeletes, a)
-			} else {
-				fileDeletes = append(fileDeletes, a)
-			}
 		case plan.Adopt:
 			e.record(a.Path, plan.Record{Kind: a.Kind, Local: a.Local, Remote: a.Remote})
 			e.mu.Lock()
@@ -77,11 +75,23 @@ func (e *executor) execute(ctx context.Context, p *plan.Plan) {
 			e.forget(a.Path)
 		}
 	}
-	e.mkdirs(ctx, mkdirs)
-	e.serial(ctx, renames)
-	e.parallelDo(ctx, transfers)
-	e.parallelDo(ctx, fileDeletes)
-	e.serial(ctx, dirDeletes)
+}
+
+// groups splits actions into units of work: a conflict group's adjacent
+// actions together, every other action alone.
+func groups(as []plan.Action) [][]plan.Action {
+	var out [][]plan.Action
+	for i := 0; i < len(as); {
+		j := i + 1
+		if as[i].Conflict > 0 {
+			for j < len(as) && as[j].Conflict == as[i].Conflict {
+				j++
+			}
+		}
+		out = append(out, as[i:j])
+		i = j
+	}
+	return out
 }
 
 func (e *executor) record(path string, r plan.Record) {
@@ -103,15 +113,6 @@ func (e *executor) warn(err error) {
 	e.rep.Warn(err)
 }
 
-// mkdirs creates folders in plan order. Remote ones go out in pipelined
-// batches on one connection; a MKD refused because the folder exists is
-// fine.
-func (e *executor) mkdirs(ctx context.Context, as []plan.Action) {
-	for _, a := range as {
-		e.one(ctx, a)
-	}
-}
-
 func (e *executor) serial(ctx context.Context, as []plan.Action) {
 	for _, a := range as {
 		if ctx.Err() != nil {
@@ -121,29 +122,34 @@ func (e *executor) serial(ctx context.Context, as []plan.Action) {
 	}
 }
 
-// parallelDo runs actions on up to e.parallel goroutines.
-func (e *executor) parallelDo(ctx context.Context, as []plan.Action) {
-	if len(as) == 0 {
+// parallelDo runs units of work on up to e.parallel goroutines. Within a
+// unit, actions run in order and stop at the first failure (a conflict's
+// copy must not be overwritten when its rename failed).
+func (e *executor) parallelDo(ctx context.Context, units [][]plan.Action) {
+	if len(units) == 0 {
 		return
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	work := make(chan plan.Action)
+	work := make(chan []plan.Action)
 	g.Go(func() error {
 		defer close(work)
-		for _, a := range as {
+		for _, u := range units {
 			select {
-			case work <- a:
+			case work <- u:
 			case <-gctx.Done():
 				return nil
 			}
 		}
 		return nil
 	})
-	n := min(e.parallel, len(as))
-	for i := 0; i < n; i++ {
+	for range min(e.parallel, len(units)) {
 		g.Go(func() error {
-			for a := range work {
-				e.one(gctx, a)
+			for u := range work {
+				for _, a := range u {
+					if !e.one(gctx, a) {
+						break
+					}
+				}
 			}
 			return nil
 		})
@@ -151,8 +157,9 @@ func (e *executor) parallelDo(ctx context.Context, as []plan.Action) {
 	g.Wait()
 }
 
-// one runs a single action with retries and records its outcome.
-func (e *executor) one(ctx context.Context, a plan.Action) {
+// one runs a single action with retries and records its outcome; it
+// reports whether the action succeeded.
+func (e *executor) one(ctx context.Context, a plan.Action) bool {
 	e.rep.Started(a)
 	rec, n, err := e.attempt(ctx, a)
 	e.rep.Done(a, n, err)
@@ -160,7 +167,7 @@ func (e *executor) one(ctx context.Context, a plan.Action) {
 	defer e.mu.Unlock()
 	if err != nil {
 		e.res.Failed = append(e.res.Failed, ActionError{Action: a, Err: err})
-		return
+		return false
 	}
 	switch a.Op {
 	case plan.Upload:
@@ -173,14 +180,14 @@ func (e *executor) one(ctx context.Context, a plan.Action) {
 		e.res.Deleted++
 	}
 	switch a.Op {
-	case plan.DeleteLocal, plan.DeleteRemote:
+	case plan.DeleteLocal, plan.DeleteRemote, plan.RenameLocal, plan.RenameRemote:
 		e.forgetLocked(a.Path)
-	case plan.RenameLocal, plan.RenameRemote:
 	default:
 		if err := e.store.Put(a.Path, rec); err != nil {
 			e.res.Warnings = append(e.res.Warnings, fmt.Errorf("state cache: %w", err))
 		}
 	}
+	return true
 }
 
 func (e *executor) forgetLocked(path string) {
@@ -276,6 +283,13 @@ func (e *executor) do(ctx context.Context, a plan.Action) (plan.Record, int64, e
 		}
 		return plan.Record{}, 0, c.Delete(ctx, e.remotePath(a.Path))
 	case plan.RenameRemote:
+		// Conflict copies never overwrite: the planner may not know every
+		// name (a scoped run sees part of the tree).
+		if _, err := c.Stat(ctx, e.remotePath(a.To)); err == nil {
+			return plan.Record{}, 0, fmt.Errorf("remote %s already exists", a.To)
+		} else if c.Broken() {
+			return plan.Record{}, 0, err
+		}
 		return plan.Record{}, 0, c.Rename(ctx, e.remotePath(a.Path), e.remotePath(a.To))
 	}
 	return plan.Record{}, 0, fmt.Errorf("unknown action %v", a.Op)

@@ -25,6 +25,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newLsCmd(stdout, stderr),
 		newSyncCmd(ferrysync.Push, stdout, stderr),
 		newSyncCmd(ferrysync.Pull, stdout, stderr),
+		newSyncCmd(ferrysync.TwoWay, stdout, stderr),
 	)
 	return root
 }

@@ -111,7 +111,13 @@ func runSync(ctx context.Context, mode ferrysync.Mode, o syncOptions, localDir, 
 	}
 	pool := newPool(r, o.parallel)
 	defer pool.Close()
-	rep := &lineReporter{out: stdout, errOut: stderr, json: o.json, quiet: o.conn.quiet, verbose: o.conn.verbose, dryRun: o.dryRun}
+	lines := &lineReporter{out: stdout, errOut: stderr, json: o.json, quiet: o.conn.quiet, verbose: o.conn.verbose, dryRun: o.dryRun}
+	var rep ferrysync.Reporter = lines
+	if !o.json && !o.conn.quiet && !o.dryRun && isTerminal(stdout) {
+		tty := newTTYReporter(stdout, lines)
+		defer tty.stop()
+		rep = tty
+	}
 
 	started := time.Now()
 	var runID state.RunID

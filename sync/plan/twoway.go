@@ -50,7 +50,8 @@ func statusOf(cur Meta, ok bool, rec Meta) status {
 //
 // Conflicts never lose data. Between two files, the newer (by ModTime; on
 // equal times, the local one) keeps the name on both sides and the other is
-// kept on both sides under ConflictName (its mtime, the first free number)
+// kept on both sides under ConflictName (its mtime, or the winner's when it
+// has none; the first number free in both trees, the state and this plan)
 // as a three-action group (see Action.Conflict). For a local winner:
 // RenameRemote(Path → copy), Download(copy), Upload(Path); for a remote one:
 // RenameLocal, Upload(copy), Download(Path). A file on one side against a

@@ -173,8 +173,8 @@ type Options struct {
 	// nothing there is deleted, transferred, adopted or forgotten, except
 	// that a missing parent folder of an in-scope path is created. The trees
 	// may then be partial, but must be complete at and below each scope path
-	// and hold every ancestor of it; conflict names are chosen among the
-	// entries the trees hold.
+	// and hold every ancestor of it. Conflict names avoid only the names the
+	// trees and the state hold.
 	Scope []string
 }
 
