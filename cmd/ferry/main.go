@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	ferrysync "github.com/ferrysync/ferry/sync"
@@ -18,6 +19,17 @@ import (
 var version = "dev"
 
 func main() {
+	// FERRY_CPUPROFILE=FILE writes a CPU profile of the whole command, for
+	// the benchmarks (docs/benchmarks.md).
+	if p := os.Getenv("FERRY_CPUPROFILE"); p != "" {
+		if f, err := os.Create(p); err == nil {
+			pprof.StartCPUProfile(f)
+			code := run(os.Args[1:], os.Stdout, os.Stderr)
+			pprof.StopCPUProfile()
+			f.Close()
+			os.Exit(code)
+		}
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
