@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/ferrysync/ferry/sync/ftp"
@@ -117,6 +118,7 @@ func (e *executor) stor(ctx context.Context, c *ftp.Conn, a plan.Action, f *os.F
 // remote Meta as the next listing will report it (to the second).
 func (e *executor) finishUpload(ctx context.Context, c *ftp.Conn, tmp, final string, local plan.Meta) (plan.Meta, error) {
 	remote := plan.Meta{Kind: plan.File, Size: local.Size, ModTime: local.ModTime.Truncate(time.Second), Precision: time.Second}
+	renamed := false
 	if line, ok := e.setTimeLine(final, local.ModTime); ok {
 		err := c.Pipeline(ctx, "RNFR "+tmp, "RNTO "+final, line)
 		if err == nil {
@@ -126,10 +128,15 @@ func (e *executor) finishUpload(ctx context.Context, c *ftp.Conn, tmp, final str
 		if !errors.As(err, &fe) || c.Broken() {
 			return plan.Meta{}, err
 		}
-		// Fall through: find which step failed, step by step.
+		// Fall through: find which step failed, step by step. When only
+		// the time was refused the rename is done; renaming again would
+		// find no temporary, and renameOver would then delete the file.
+		renamed = fe.Cmd == line
 	}
-	if err := e.renameOver(ctx, c, tmp, final); err != nil {
-		return plan.Meta{}, err
+	if !renamed {
+		if err := e.renameOver(ctx, c, tmp, final); err != nil {
+			return plan.Meta{}, err
+		}
 	}
 	err := c.SetModTime(ctx, final, local.ModTime)
 	if errors.Is(err, ftp.ErrNoMTime) {
@@ -168,6 +175,11 @@ func (e *executor) renameOver(ctx context.Context, c *ftp.Conn, from, to string)
 	err := c.Rename(ctx, from, to)
 	var fe *ftp.Error
 	if err == nil || !errors.As(err, &fe) || fe.Code < 500 || c.Broken() {
+		return err
+	}
+	if !strings.HasPrefix(fe.Cmd, "RNTO ") {
+		// RNFR failed: the temporary is not there, and deleting the
+		// destination would lose its current version for nothing.
 		return err
 	}
 	if derr := c.Delete(ctx, to); derr != nil {
