@@ -141,7 +141,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("opening local folder: %w", err)
 	}
 	defer root.Close()
-	ex := &executor{pool: o.Pool, root: root, remoteDir: o.Remote, store: o.Store, rep: o.Reporter, parallel: o.Parallel, res: res}
+	dirs := newLocalDirs(root)
+	defer dirs.close()
+	ex := &executor{pool: o.Pool, root: root, dirs: dirs, remoteDir: o.Remote, store: o.Store, rep: o.Reporter, parallel: o.Parallel, res: res}
 	if remote.RootMissing && !o.DryRun {
 		if err := ex.mkdirAll(ctx, o.Remote); err != nil {
 			return nil, err

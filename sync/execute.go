@@ -35,6 +35,7 @@ type Store interface {
 type executor struct {
 	pool      *ftp.Pool
 	root      *os.Root
+	dirs      *localDirs // per-folder handles for the transfer hot path
 	remoteDir string
 	store     Store
 	rep       Reporter
@@ -248,11 +249,15 @@ func (e *executor) do(ctx context.Context, a plan.Action) (plan.Record, int64, e
 		}
 		return dirRec, 0, err
 	case plan.DeleteLocal:
+		if a.Kind == plan.Dir {
+			e.dirs.forget(a.Path)
+		}
 		return plan.Record{}, 0, e.root.Remove(a.Path)
 	case plan.RenameLocal:
 		if _, err := e.root.Lstat(a.To); err == nil {
 			return plan.Record{}, 0, fmt.Errorf("local %s already exists", a.To)
 		}
+		e.dirs.forget(a.Path)
 		return plan.Record{}, 0, e.root.Rename(a.Path, a.To)
 	}
 	c, err := e.pool.Get(ctx)

@@ -50,15 +50,19 @@ func (e *executor) uploadOffset(ctx context.Context, c *ftp.Conn, rel string, f 
 // its end, and checkOverlap (called with the first bytes received)
 // confirms the leftover is a prefix of the remote file.
 func (e *executor) resumeDownload(rel string) (f *os.File, offset int64, err error) {
-	tmp := tempName(rel)
+	d, base, err := e.dirs.dir(rel)
+	if err != nil {
+		return nil, 0, fmt.Errorf("local folder of %s: %w", rel, err)
+	}
+	tmp := tempName(base)
 	have := e.resumeDown[rel]
 	if have >= resumeMin {
-		f, err := e.root.OpenFile(tmp, os.O_RDWR, 0)
+		f, err := d.OpenFile(tmp, os.O_RDWR, 0)
 		if err == nil {
 			return f, have - overlap, nil
 		}
 	}
-	f, err = e.root.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_RDWR, 0o644)
+	f, err = d.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, 0, fmt.Errorf("create local temporary: %w", err)
 	}

@@ -54,7 +54,11 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 // upload copies local rel to a temporary name in the same remote folder,
 // renames it over rel and sets its mtime. It returns the Record to store.
 func (e *executor) upload(ctx context.Context, c *ftp.Conn, a plan.Action) (plan.Record, int64, error) {
-	f, err := e.root.Open(a.Path)
+	d, base, err := e.dirs.dir(a.Path)
+	if err != nil {
+		return plan.Record{}, 0, fmt.Errorf("local folder of %s: %w", a.Path, err)
+	}
+	f, err := d.Open(base)
 	if err != nil {
 		return plan.Record{}, 0, fmt.Errorf("open local file: %w", err)
 	}
@@ -237,26 +241,30 @@ func (e *executor) download(ctx context.Context, c *ftp.Conn, a plan.Action) (pl
 			return plan.Record{}, 0, err
 		}
 	}
-	tmp := tempName(a.Path)
+	d, base, err := e.dirs.dir(a.Path)
+	if err != nil {
+		return plan.Record{}, 0, fmt.Errorf("local folder of %s: %w", a.Path, err)
+	}
+	tmp := tempName(base)
 	n, err := e.retr(ctx, c, a)
 	if err == nil && !mtime.IsZero() {
-		err = e.root.Chtimes(tmp, mtime, mtime)
+		err = d.Chtimes(tmp, mtime, mtime)
 	}
 	if err == nil {
-		err = e.root.Rename(tmp, a.Path)
+		err = d.Rename(tmp, base)
 	}
 	if err != nil {
 		if ctx.Err() == nil {
 			// A cancelled run leaves the temporary for the next run to
 			// resume; any other failure cleans up.
-			e.root.Remove(tmp)
+			d.Remove(tmp)
 		}
 		return plan.Record{}, n, err
 	}
 	remote.Size = n
 	local := plan.Meta{Kind: plan.File, Size: n, ModTime: mtime.UTC(), Precision: time.Nanosecond}
 	if mtime.IsZero() {
-		if info, err := e.root.Stat(a.Path); err == nil {
+		if info, err := d.Stat(base); err == nil {
 			local.ModTime = info.ModTime().UTC()
 		}
 	}
