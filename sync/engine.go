@@ -53,6 +53,9 @@ type Options struct {
 	MaxDelete int
 	Reporter  Reporter
 	Now       func() time.Time
+	// BWLimit caps the run's total transfer rate in bytes per second;
+	// 0 means no limit.
+	BWLimit int64
 }
 
 // ErrRootVanished stops a run whose local root looks missing or replaced.
@@ -143,7 +146,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	defer root.Close()
 	dirs := newLocalDirs(root)
 	defer dirs.close()
-	ex := &executor{pool: o.Pool, root: root, dirs: dirs, remoteDir: o.Remote, store: o.Store, rep: o.Reporter, parallel: o.Parallel, res: res}
+	ex := &executor{pool: o.Pool, root: root, dirs: dirs, remoteDir: o.Remote, store: o.Store, rep: o.Reporter, parallel: o.Parallel, res: res, bw: newBandwidth(o.BWLimit)}
 	if remote.RootMissing && !o.DryRun {
 		if err := ex.mkdirAll(ctx, o.Remote); err != nil {
 			return nil, err

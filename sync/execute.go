@@ -40,6 +40,7 @@ type executor struct {
 	store     Store
 	rep       Reporter
 	parallel  int
+	bw        *bandwidth // --bwlimit; nil: none
 
 	// Leftover temporaries (by final path, with their sizes) that a
 	// transfer may resume; read-only during execution.

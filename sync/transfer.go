@@ -22,16 +22,21 @@ func (e *executor) remotePath(rel string) string {
 	return path.Join(e.remoteDir, rel)
 }
 
-// progressReader reports bytes as they pass.
+// progressReader reports bytes as they pass and, under --bwlimit, waits
+// for the shared limiter before handing them on.
 type progressReader struct {
 	r    io.Reader
 	n    int64
 	tick func(n int64)
+	bw   *bandwidth
 }
 
 func (p *progressReader) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
 	if n > 0 {
+		if werr := p.bw.wait(n); werr != nil {
+			return 0, werr
+		}
 		p.n += int64(n)
 		p.tick(p.n)
 	}
@@ -42,13 +47,25 @@ type progressWriter struct {
 	w    io.Writer
 	n    int64
 	tick func(n int64)
+	bw   *bandwidth
 }
 
 func (p *progressWriter) Write(b []byte) (int, error) {
+	if err := p.bw.wait(len(b)); err != nil {
+		return 0, err
+	}
 	n, err := p.w.Write(b)
 	p.n += int64(n)
 	p.tick(p.n)
 	return n, err
+}
+
+func (e *executor) reader(ctx context.Context, a plan.Action, r io.Reader, off int64) *progressReader {
+	return &progressReader{r: r, n: off, tick: func(n int64) { e.rep.Progress(a, n) }, bw: e.bw.with(ctx)}
+}
+
+func (e *executor) writer(ctx context.Context, a plan.Action, w io.Writer, off int64) *progressWriter {
+	return &progressWriter{w: w, n: off, tick: func(n int64) { e.rep.Progress(a, n) }, bw: e.bw.with(ctx)}
 }
 
 // upload copies local rel to a temporary name in the same remote folder,
@@ -97,7 +114,7 @@ func (e *executor) stor(ctx context.Context, c *ftp.Conn, a plan.Action, f *os.F
 		if _, err := f.Seek(off, io.SeekStart); err != nil {
 			return 0, err
 		}
-		pr := &progressReader{r: f, n: off, tick: func(n int64) { e.rep.Progress(a, n) }}
+		pr := e.reader(ctx, a, f, off)
 		n, err := c.Stor(ctx, tmp, off, pr)
 		var fe *ftp.Error
 		if err == nil {
@@ -113,7 +130,7 @@ func (e *executor) stor(ctx context.Context, c *ftp.Conn, a plan.Action, f *os.F
 			return 0, err
 		}
 	}
-	pr := &progressReader{r: f, tick: func(n int64) { e.rep.Progress(a, n) }}
+	pr := e.reader(ctx, a, f, 0)
 	return c.Stor(ctx, tmp, 0, pr)
 }
 
@@ -204,7 +221,7 @@ func (e *executor) retr(ctx context.Context, c *ftp.Conn, a plan.Action) (int64,
 	var n int64
 	if off > 0 {
 		ow := &overlapWriter{f: f, off: off, verify: overlap}
-		pw := &progressWriter{w: ow, n: off, tick: func(n int64) { e.rep.Progress(a, n) }}
+		pw := e.writer(ctx, a, ow, off)
 		n, err = c.Retr(ctx, src, off, pw)
 		n += off
 		if errors.Is(err, errNotPrefix) && !c.Broken() {
@@ -212,7 +229,7 @@ func (e *executor) retr(ctx context.Context, c *ftp.Conn, a plan.Action) (int64,
 		}
 	}
 	if off == 0 && err == nil {
-		pw := &progressWriter{w: f, tick: func(n int64) { e.rep.Progress(a, n) }}
+		pw := e.writer(ctx, a, f, 0)
 		n, err = c.Retr(ctx, src, 0, pw)
 	}
 	if err == nil {

@@ -26,6 +26,7 @@ type syncOptions struct {
 	statePath string
 	maxDelete int
 	json      bool
+	bwlimit   string
 }
 
 func newSyncCmd(mode ferrysync.Mode, stdout, stderr io.Writer) *cobra.Command {
@@ -62,6 +63,7 @@ func newSyncCmd(mode ferrysync.Mode, stdout, stderr io.Writer) *cobra.Command {
 	fs.StringVar(&o.statePath, "state", "", "SQLite state cache (default $XDG_STATE_HOME/ferry/state.db)")
 	fs.IntVar(&o.maxDelete, "max-delete", -1, "refuse a plan that deletes more than N entries on one side")
 	fs.BoolVar(&o.json, "json", false, "one JSON object per line for every action and a final summary")
+	fs.StringVar(&o.bwlimit, "bwlimit", "", "cap the total transfer rate, bytes per second with K/M/G suffixes (e.g. 2M)")
 	return cmd
 }
 
@@ -74,6 +76,13 @@ func runSync(ctx context.Context, mode ferrysync.Mode, o syncOptions, localDir, 
 	}
 	if o.maxDelete < -1 {
 		return &ferrysync.UsageError{What: "--max-delete", Err: fmt.Errorf("must be 0 or more, got %d", o.maxDelete)}
+	}
+	var bw int64
+	if o.bwlimit != "" {
+		var err error
+		if bw, err = ferrysync.ParseRate(o.bwlimit); err != nil {
+			return err
+		}
 	}
 	ex, err := ferrysync.NewExcluder(o.excludes)
 	if err != nil {
@@ -128,7 +137,7 @@ func runSync(ctx context.Context, mode ferrysync.Mode, o syncOptions, localDir, 
 	}
 	res, runErr := ferrysync.Run(ctx, ferrysync.Options{
 		Mode: mode, Local: local, Pool: pool, Remote: r.Dir, Store: store, Exclude: ex,
-		Delete: o.delete, DryRun: o.dryRun, Parallel: o.parallel, MaxDelete: o.maxDelete,
+		Delete: o.delete, DryRun: o.dryRun, Parallel: o.parallel, MaxDelete: o.maxDelete, BWLimit: bw,
 		Reporter: rep,
 	})
 	closeErr := store.Close(context.WithoutCancel(ctx))
