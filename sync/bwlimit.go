@@ -74,4 +74,3 @@ func ParseRate(s string) (int64, error) {
 	}
 	return int64(v * mult), nil
 }
-
