@@ -308,6 +308,9 @@ func (c *Conn) withDeadline(ctx context.Context, fn func() error) error {
 	err := fn()
 	if !stop() && ctx.Err() != nil {
 		c.broken = true
+		if err == nil { // fn finished just as ctx ended
+			return ctx.Err()
+		}
 		return fmt.Errorf("%w (%w)", ctx.Err(), err)
 	}
 	if err != nil {
@@ -378,7 +381,7 @@ func (c *Conn) send(ctx context.Context, lines ...string) error {
 			return fmt.Errorf("ftp: %s: %w", masked(strings.SplitN(l, " ", 2)[0]), err)
 		}
 	}
-	return c.withDeadline(ctx, func() error {
+	err := c.withDeadline(ctx, func() error {
 		for _, l := range lines {
 			c.trace("> ", masked(l))
 			if _, err := c.text.W.WriteString(l + "\r\n"); err != nil {
@@ -387,6 +390,14 @@ func (c *Conn) send(ctx context.Context, lines ...string) error {
 		}
 		return c.text.W.Flush()
 	})
+	if err != nil {
+		names := make([]string, len(lines))
+		for i, l := range lines {
+			names[i] = masked(l)
+		}
+		return fmt.Errorf("ftp: sending %s: %w", strings.Join(names, ", "), err)
+	}
+	return nil
 }
 
 // read reads one reply; cmd names the command it answers, for errors.
@@ -398,6 +409,10 @@ func (c *Conn) read(ctx context.Context, cmd string) (*Reply, error) {
 		return err
 	})
 	if err != nil {
+		// The reply stays unread (even when ctx was done before the
+		// read began): the next reply read would answer the wrong
+		// command.
+		c.broken = true
 		var pe *ProtocolError
 		if errors.As(err, &pe) && pe.Cmd == "" {
 			pe.Cmd = masked(cmd)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -15,9 +16,10 @@ import (
 // dataConn is one data connection being set up or in use. For active mode it
 // holds the listener until the server connects.
 type dataConn struct {
-	c  *Conn
-	nc net.Conn
-	ln net.Listener
+	c   *Conn
+	nc  net.Conn
+	ln  net.Listener
+	ctx context.Context // the transfer's; set while bytes move
 }
 
 // openData prepares a data connection before the transfer command is sent:
@@ -175,15 +177,30 @@ func (d *dataConn) deadline(ctx context.Context, fn func() error) error {
 }
 
 // Read and Write refresh the deadline on every call, so a slow but moving
-// transfer never times out and a stalled one does.
+// transfer never times out and a stalled one does. ctx is checked after the
+// deadline is set: a cancellation either shows here or its AfterFunc (in
+// transfer) moves the deadline into the past after this call set it.
 func (d *dataConn) Read(p []byte) (int, error) {
 	d.nc.SetReadDeadline(time.Now().Add(d.c.cfg.timeout()))
+	if err := d.ctxErr(); err != nil {
+		return 0, err
+	}
 	return d.nc.Read(p)
 }
 
 func (d *dataConn) Write(p []byte) (int, error) {
 	d.nc.SetWriteDeadline(time.Now().Add(d.c.cfg.timeout()))
+	if err := d.ctxErr(); err != nil {
+		return 0, err
+	}
 	return d.nc.Write(p)
+}
+
+func (d *dataConn) ctxErr() error {
+	if d.ctx == nil {
+		return nil
+	}
+	return d.ctx.Err()
 }
 
 // finishWrite ends an upload: over TLS a close_notify, then read until the
@@ -195,7 +212,9 @@ func (d *dataConn) finishWrite() error {
 		err = tc.CloseWrite()
 		if err == nil {
 			tc.SetReadDeadline(time.Now().Add(d.c.cfg.timeout()))
-			_, err = io.Copy(io.Discard, io.LimitReader(tc, 1<<20))
+			if err = d.ctxErr(); err == nil { // as in Read
+				_, err = io.Copy(io.Discard, io.LimitReader(tc, 1<<20))
+			}
 		}
 	} else if tcp, ok := d.nc.(*net.TCPConn); ok {
 		err = tcp.CloseWrite()
@@ -242,14 +261,27 @@ func (c *Conn) transfer(ctx context.Context, cmd string, rest int64, upload bool
 		c.broken = true
 		return nil, fmt.Errorf("ftp: %s: %w", cmd, err)
 	}
+	// Cancellation must also end a transfer blocked on the data
+	// connection, not only waits on the control connection.
+	d.ctx = ctx
+	stop := context.AfterFunc(ctx, func() { d.nc.SetDeadline(time.Unix(1, 0)) })
 	ferr := fn(d)
 	if ferr == nil && upload {
 		ferr = d.finishWrite()
 	}
+	stop()
 	d.close()
 	if ferr != nil && ctx.Err() != nil {
 		c.broken = true
 		return nil, fmt.Errorf("ftp: %s: %w", cmd, ctx.Err())
+	}
+	if errors.Is(ferr, os.ErrDeadlineExceeded) {
+		// The data connection stalled for a whole Timeout: the server is
+		// stuck too, so do not wait another Timeout for its final reply
+		// (every wait is bounded by one Timeout). That reply is left
+		// unread, so the connection is out of step.
+		c.broken = true
+		return nil, fmt.Errorf("ftp: %s: data connection: %w", cmd, ferr)
 	}
 	final, err := c.read(ctx, cmd)
 	if err != nil {

@@ -67,22 +67,56 @@ func (e *ProtocolError) Error() string {
 }
 
 // readLine reads one CRLF- or LF-terminated line of at most maxReplyLine
-// bytes.
+// bytes, without its line ending. A last line cut off by the end of the
+// stream is returned as it is (listings are read this way).
 func readLine(r *bufio.Reader) (string, error) {
+	line, _, err := readLineEOL(r)
+	return line, err
+}
+
+// readLineEOL is readLine that also reports whether the line ended with LF:
+// eol is false for a last line cut off by the end of the stream.
+func readLineEOL(r *bufio.Reader) (line string, eol bool, err error) {
 	var buf []byte
 	for {
-		chunk, isPrefix, err := r.ReadLine()
-		if err != nil {
-			return "", err
-		}
+		chunk, err := r.ReadSlice('\n')
 		buf = append(buf, chunk...)
+		switch {
+		case err == nil:
+			buf = buf[:len(buf)-1]
+			if n := len(buf); n > 0 && buf[n-1] == '\r' {
+				buf = buf[:n-1]
+			}
+			eol = true
+		case errors.Is(err, bufio.ErrBufferFull):
+			if len(buf) > maxReplyLine+1 { // +1: a CR may still end it
+				return "", false, tooLong(buf)
+			}
+			continue
+		case errors.Is(err, io.EOF) && len(buf) > 0:
+		default:
+			return "", false, err
+		}
 		if len(buf) > maxReplyLine {
-			return "", &ProtocolError{Reason: fmt.Sprintf("line longer than %d bytes", maxReplyLine), Line: shorten(string(buf))}
+			return "", false, tooLong(buf)
 		}
-		if !isPrefix {
-			return string(buf), nil
-		}
+		return string(buf), eol, nil
 	}
+}
+
+func tooLong(buf []byte) error {
+	return &ProtocolError{Reason: fmt.Sprintf("line longer than %d bytes", maxReplyLine), Line: shorten(string(buf))}
+}
+
+// readReplyLine reads one line of a reply. A reply line the server did not
+// finish before closing is a *ProtocolError: its text may be cut anywhere
+// (in a PASV address, a size), so it is not taken as a reply.
+func readReplyLine(r *bufio.Reader) (string, error) {
+	line, eol, err := readLineEOL(r)
+	if err == nil && !eol {
+		return "", &ProtocolError{Reason: "connection closed in the middle of a reply line", Line: shorten(line)}
+	}
+	return line, err
 }
 
 // parseCode reads the "NNN" prefix and the separator that follows it.
@@ -113,8 +147,9 @@ func parseCode(line string) (code int, sep byte, ok bool) {
 // multi-line reply that starts "NNN-text" and ends at the first line that
 // starts "NNN " with the same code. Middle lines are taken as they are, so a
 // middle line that happens to start with digits does not end the reply.
+// A line cut off by the end of the stream (no LF) is a *ProtocolError.
 func ReadReply(r *bufio.Reader) (*Reply, error) {
-	line, err := readLine(r)
+	line, err := readReplyLine(r)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +162,7 @@ func ReadReply(r *bufio.Reader) (*Reply, error) {
 		return rep, nil
 	}
 	for {
-		line, err := readLine(r)
+		line, err := readReplyLine(r)
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil, &ProtocolError{Reason: "connection closed inside a multi-line reply", Line: shorten(rep.Lines[0])}

@@ -27,6 +27,9 @@ func TestReadReply(t *testing.T) {
 		{"over-long line", "200 " + long + "\r\n", 0, nil, true},
 		{"multi-line cut off", "211-Features:\r\n UTF8\r\n", 0, nil, true},
 		{"empty", "", 0, nil, true},
+		{"line cut off by close", "200 NOOP ok", 0, nil, true},
+		{"multi-line end cut off by close", "211-Features:\r\n UTF8\r\n211 En", 0, nil, true},
+		{"CR only is not a line end", "200 ok\r", 0, nil, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
