@@ -277,12 +277,19 @@ func (c *Conn) list(ctx context.Context, dir, cmd string, parse func(string) (En
 	final, err := c.transfer(ctx, cmd, 0, false, func(rw io.ReadWriter) error {
 		r := bufio.NewReaderSize(rw, 32<<10)
 		for lines := 0; ; lines++ {
-			line, err := readLine(r)
+			line, eol, err := readLineEOL(r)
 			if errors.Is(err, io.EOF) {
 				return nil
 			}
 			if err != nil {
 				return err
+			}
+			if !eol {
+				// A data connection cut mid-line, even one the server
+				// then calls a success: the name may be cut short, and a
+				// wrong name is worse than none.
+				problems = append(problems, &ParseError{Line: line, Reason: "listing ends inside a line (connection cut?)"})
+				continue
 			}
 			if lines >= maxListLines {
 				return fmt.Errorf("more than %d lines", maxListLines)
