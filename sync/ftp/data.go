@@ -239,7 +239,11 @@ func (d *dataConn) close() {
 // 1xx reply, lets fn move the bytes, and reads the final reply. fn gets the
 // connection ready for reading or writing; its error wins over the final
 // reply's.
-func (c *Conn) transfer(ctx context.Context, cmd string, rest int64, upload bool, fn func(rw io.ReadWriter) error) (*Reply, error) {
+//
+// pre, when not empty, is a command whose outcome does not change the
+// transfer's (MDTM of the file): it goes out in the same write as cmd,
+// saving a round trip, and its reply is stored in *preRep.
+func (c *Conn) transfer(ctx context.Context, pre, cmd string, preRep **Reply, rest int64, upload bool, fn func(rw io.ReadWriter) error) (*Reply, error) {
 	if err := validateArg(cmd); err != nil {
 		return nil, fmt.Errorf("ftp: %s: %w", cmd, err)
 	}
@@ -253,8 +257,21 @@ func (c *Conn) transfer(ctx context.Context, cmd string, rest int64, upload bool
 			return nil, err
 		}
 	}
-	rep, err := c.Cmd(ctx, 1, cmd)
-	if err != nil {
+	var rep *Reply
+	if pre != "" {
+		if err := c.send(ctx, pre, cmd); err != nil {
+			return nil, err
+		}
+		if *preRep, err = c.read(ctx, pre); err != nil {
+			return nil, err
+		}
+		if rep, err = c.read(ctx, cmd); err != nil {
+			return nil, err
+		}
+		if rep.Code/100 != 1 {
+			return rep, &Error{Cmd: cmd, Code: rep.Code, Msg: rep.Msg()}
+		}
+	} else if rep, err = c.Cmd(ctx, 1, cmd); err != nil {
 		return rep, err
 	}
 	if err := d.ready(ctx); err != nil {

@@ -202,12 +202,31 @@ func (c *Conn) probeSetModTime(ctx context.Context, path, ts string) error {
 // returns the bytes written.
 func (c *Conn) Retr(ctx context.Context, path string, offset int64, w io.Writer) (int64, error) {
 	var n int64
-	_, err := c.transfer(ctx, "RETR "+path, offset, false, func(rw io.ReadWriter) error {
+	_, err := c.transfer(ctx, "", "RETR "+path, nil, offset, false, func(rw io.ReadWriter) error {
 		var err error
 		n, err = io.Copy(w, rw)
 		return err
 	})
 	return n, err
+}
+
+// RetrModTime is Retr that also returns the file's modification time
+// (MDTM), asked for in the same write as the RETR: for servers whose
+// listings are only minute or day precise (vsftpd's LIST), at no extra
+// round trip. A refused MDTM leaves mtime zero and is not an error.
+func (c *Conn) RetrModTime(ctx context.Context, path string, offset int64, w io.Writer) (n int64, mtime time.Time, err error) {
+	var mdtm *Reply
+	_, err = c.transfer(ctx, "MDTM "+path, "RETR "+path, &mdtm, offset, false, func(rw io.ReadWriter) error {
+		var err error
+		n, err = io.Copy(w, rw)
+		return err
+	})
+	if mdtm != nil && mdtm.Code == 213 {
+		if t, perr := ParseMDTMTime(strings.TrimSpace(mdtm.Lines[0])); perr == nil {
+			mtime = t
+		}
+	}
+	return n, mtime, err
 }
 
 // Stor uploads r to path, starting at byte offset (REST then STOR) when
@@ -225,7 +244,7 @@ func (c *Conn) Append(ctx context.Context, path string, r io.Reader) (int64, err
 
 func (c *Conn) upload(ctx context.Context, cmd string, offset int64, r io.Reader) (int64, error) {
 	var n int64
-	_, err := c.transfer(ctx, cmd, offset, true, func(rw io.ReadWriter) error {
+	_, err := c.transfer(ctx, "", cmd, nil, offset, true, func(rw io.ReadWriter) error {
 		var err error
 		n, err = io.Copy(rw, r)
 		return err
@@ -274,7 +293,7 @@ func (c *Conn) List(ctx context.Context, dir string) ([]Entry, error) {
 func (c *Conn) list(ctx context.Context, dir, cmd string, parse func(string) (Entry, error)) ([]Entry, error) {
 	var entries []Entry
 	var problems []error
-	final, err := c.transfer(ctx, cmd, 0, false, func(rw io.ReadWriter) error {
+	final, err := c.transfer(ctx, "", cmd, nil, 0, false, func(rw io.ReadWriter) error {
 		r := bufio.NewReaderSize(rw, 32<<10)
 		for lines := 0; ; lines++ {
 			line, eol, err := readLineEOL(r)
