@@ -98,7 +98,12 @@ func (e *executor) upload(ctx context.Context, c *ftp.Conn, a plan.Action) (plan
 	if n != local.Size {
 		return plan.Record{}, n, fmt.Errorf("local file changed size during upload (%d bytes sent, %d expected)", n, local.Size)
 	}
-	remote, err := e.finishUpload(ctx, c, tmp, final, local)
+	// Once every byte is on the server, the rename and the mtime are
+	// finished even if ctx is cancelled now (each reply still bounded by
+	// the connection's timeout): a file renamed into place whose mtime was
+	// not set yet would look changed on both sides to the next two-way run,
+	// a spurious conflict.
+	remote, err := e.finishUpload(context.WithoutCancel(ctx), c, tmp, final, local)
 	if err != nil {
 		return plan.Record{}, n, err
 	}
@@ -212,17 +217,25 @@ func (e *executor) renameOver(ctx context.Context, c *ftp.Conn, from, to string)
 // retr downloads remote a.Path into its local temporary, resuming a
 // leftover when its overlap matches, and fsyncs it. It returns the file's
 // size.
-func (e *executor) retr(ctx context.Context, c *ftp.Conn, a plan.Action) (int64, error) {
+func (e *executor) retr(ctx context.Context, c *ftp.Conn, a plan.Action, exact bool) (n int64, mtime time.Time, err error) {
 	f, off, err := e.resumeDownload(a.Path)
 	if err != nil {
-		return 0, err
+		return 0, time.Time{}, err
 	}
 	src := e.remotePath(a.Path)
-	var n int64
+	resumed := off > 0
+	get := func(off int64, w io.Writer) (int64, error) {
+		if !exact {
+			return c.Retr(ctx, src, off, w)
+		}
+		n, t, err := c.RetrModTime(ctx, src, off, w)
+		mtime = t
+		return n, err
+	}
 	if off > 0 {
 		ow := &overlapWriter{f: f, off: off, verify: overlap}
 		pw := e.writer(ctx, a, ow, off)
-		n, err = c.Retr(ctx, src, off, pw)
+		n, err = get(off, pw)
 		n += off
 		if errors.Is(err, errNotPrefix) && !c.Broken() {
 			off, err = 0, f.Truncate(0)
@@ -230,10 +243,10 @@ func (e *executor) retr(ctx context.Context, c *ftp.Conn, a plan.Action) (int64,
 	}
 	if off == 0 && err == nil {
 		pw := e.writer(ctx, a, f, 0)
-		n, err = c.Retr(ctx, src, 0, pw)
+		n, err = get(0, pw)
 	}
-	if err == nil {
-		err = f.Truncate(n)
+	if err == nil && resumed {
+		err = f.Truncate(n) // the leftover may have been longer
 	}
 	if err == nil {
 		err = f.Sync()
@@ -241,7 +254,7 @@ func (e *executor) retr(ctx context.Context, c *ftp.Conn, a plan.Action) (int64,
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	return n, err
+	return n, mtime, err
 }
 
 // download copies remote rel into a temporary local file in the same
@@ -249,21 +262,18 @@ func (e *executor) retr(ctx context.Context, c *ftp.Conn, a plan.Action) (int64,
 func (e *executor) download(ctx context.Context, c *ftp.Conn, a plan.Action) (plan.Record, int64, error) {
 	remote := a.Remote
 	mtime := remote.ModTime
-	if remote.Precision > time.Second || remote.Precision == 0 {
-		// LIST times are minute or day precise (vsftpd): ask MDTM for the
-		// exact time so the local copy carries it.
-		if t, err := c.ModTime(ctx, e.remotePath(a.Path)); err == nil {
-			mtime = t
-		} else if c.Broken() {
-			return plan.Record{}, 0, err
-		}
-	}
+	// LIST times are minute or day precise (vsftpd): ask MDTM, in the same
+	// write as the RETR, for the exact time the local copy must carry.
+	exact := remote.Precision > time.Second || remote.Precision == 0
 	d, base, err := e.dirs.dir(a.Path)
 	if err != nil {
 		return plan.Record{}, 0, fmt.Errorf("local folder of %s: %w", a.Path, err)
 	}
 	tmp := tempName(base)
-	n, err := e.retr(ctx, c, a)
+	n, t, err := e.retr(ctx, c, a, exact)
+	if !t.IsZero() {
+		mtime = t
+	}
 	if err == nil && !mtime.IsZero() {
 		err = d.Chtimes(tmp, mtime, mtime)
 	}
