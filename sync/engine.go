@@ -123,6 +123,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 
 	p := makePlan(o, local, remote, st)
+	if o.Mode == TwoWay && exactConflictTimes(ctx, o, p, remote, func(err error) {
+		res.Warnings = append(res.Warnings, err)
+		o.Reporter.Warn(err)
+	}) {
+		p = makePlan(o, local, remote, st)
+	}
 	res.Plan = p
 	if err := checkDeletes(o, p, local, remote); err != nil {
 		return nil, err
@@ -152,9 +158,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
+	ex.batch = newSyncBatch(ex, o.Local)
+	defer ex.batch.close()
 	ex.cleanTemps(ctx, p, local.Temps, remote.Temps)
 	ex.execute(ctx, p)
-	if err := o.Store.Flush(ctx); err != nil {
+	// Flushed even when ctx was cancelled: the records of the actions done
+	// before the interruption must survive it.
+	if err := o.Store.Flush(context.WithoutCancel(ctx)); err != nil {
 		return res, fmt.Errorf("saving state cache: %w", err)
 	}
 	if local.Device != 0 {

@@ -41,6 +41,7 @@ type executor struct {
 	rep       Reporter
 	parallel  int
 	bw        *bandwidth // --bwlimit; nil: none
+	batch     *syncBatch // batched fsync of downloads; nil: one fsync per file
 
 	// Leftover temporaries (by final path, with their sizes) that a
 	// transfer may resume; read-only during execution.
@@ -64,6 +65,7 @@ func (e *executor) execute(ctx context.Context, p *plan.Plan) {
 	e.serial(ctx, byPhase[plan.PhaseClear])
 	e.serial(ctx, byPhase[plan.PhaseMkdir])
 	e.parallelDo(ctx, groups(byPhase[plan.PhaseTransfer]))
+	e.batch.flush()
 	e.parallelDo(ctx, groups(byPhase[plan.PhaseDeleteFiles]))
 	e.serial(ctx, byPhase[plan.PhaseDeleteDirs])
 	for _, a := range byPhase[plan.PhaseRecord] {
@@ -160,10 +162,24 @@ func (e *executor) parallelDo(ctx context.Context, units [][]plan.Action) {
 }
 
 // one runs a single action with retries and records its outcome; it
-// reports whether the action succeeded.
+// reports whether the action succeeded. A download whose rename into place
+// waits for a batched fsync (see syncBatch) counts as succeeded here; its
+// outcome is recorded when the batch is flushed.
 func (e *executor) one(ctx context.Context, a plan.Action) bool {
 	e.rep.Started(a)
-	rec, n, err := e.attempt(ctx, a)
+	rec, n, commit, err := e.attempt(ctx, a)
+	if err == nil && commit != nil {
+		if e.batch != nil {
+			e.batch.add(pending{a: a, rec: rec, n: n, commit: commit})
+			return true
+		}
+		err = commit(nil)
+	}
+	return e.finish(a, rec, n, err)
+}
+
+// finish reports and records one action's outcome.
+func (e *executor) finish(a plan.Action, rec plan.Record, n int64, err error) bool {
 	e.rep.Done(a, n, err)
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -200,21 +216,21 @@ func (e *executor) forgetLocked(path string) {
 
 // attempt runs an action, retrying transient failures (4xx replies, broken
 // connections, timeouts) up to three times with growing pauses.
-func (e *executor) attempt(ctx context.Context, a plan.Action) (plan.Record, int64, error) {
+func (e *executor) attempt(ctx context.Context, a plan.Action) (plan.Record, int64, commitFunc, error) {
 	backoff := 250 * time.Millisecond
 	for try := 1; ; try++ {
-		rec, n, err := e.do(ctx, a)
+		rec, n, commit, err := e.do(ctx, a)
 		if err == nil || !retryable(err) || try == 3 || ctx.Err() != nil {
 			if err != nil {
 				err = fmt.Errorf("%s %s: %w", a.Op, a.Path, err)
 			}
-			return rec, n, err
+			return rec, n, commit, err
 		}
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return rec, n, fmt.Errorf("%s %s: %w", a.Op, a.Path, ctx.Err())
+			return rec, n, nil, fmt.Errorf("%s %s: %w", a.Op, a.Path, ctx.Err())
 		case <-t.C:
 		}
 		backoff *= 4
@@ -238,7 +254,22 @@ func retryable(err error) bool {
 }
 
 // do runs an action once. Remote actions take a pooled connection.
-func (e *executor) do(ctx context.Context, a plan.Action) (plan.Record, int64, error) {
+func (e *executor) do(ctx context.Context, a plan.Action) (plan.Record, int64, commitFunc, error) {
+	if a.Op == plan.Download {
+		c, err := e.pool.Get(ctx)
+		if err != nil {
+			return plan.Record{}, 0, nil, err
+		}
+		defer e.pool.Put(c)
+		c.SetPrefetch(true)
+		return e.download(ctx, c, a)
+	}
+	rec, n, err := e.doOther(ctx, a)
+	return rec, n, nil, err
+}
+
+// doOther runs every action but downloads.
+func (e *executor) doOther(ctx context.Context, a plan.Action) (plan.Record, int64, error) {
 	dirRec := plan.Record{Kind: plan.Dir, Local: plan.Meta{Kind: plan.Dir}, Remote: plan.Meta{Kind: plan.Dir}}
 	switch a.Op {
 	case plan.MkdirLocal:
@@ -270,9 +301,6 @@ func (e *executor) do(ctx context.Context, a plan.Action) (plan.Record, int64, e
 	case plan.Upload:
 		c.SetPrefetch(true)
 		return e.upload(ctx, c, a)
-	case plan.Download:
-		c.SetPrefetch(true)
-		return e.download(ctx, c, a)
 	case plan.MkdirRemote:
 		err := c.Mkdir(ctx, e.remotePath(a.Path))
 		var fe *ftp.Error

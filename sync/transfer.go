@@ -248,8 +248,8 @@ func (e *executor) retr(ctx context.Context, c *ftp.Conn, a plan.Action, exact b
 	if err == nil && resumed {
 		err = f.Truncate(n) // the leftover may have been longer
 	}
-	if err == nil {
-		err = f.Sync()
+	if err == nil && e.batch == nil {
+		err = f.Sync() // else the batch syncs before the rename
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -259,7 +259,7 @@ func (e *executor) retr(ctx context.Context, c *ftp.Conn, a plan.Action, exact b
 
 // download copies remote rel into a temporary local file in the same
 // folder, fsyncs it, sets its mtime and renames it into place.
-func (e *executor) download(ctx context.Context, c *ftp.Conn, a plan.Action) (plan.Record, int64, error) {
+func (e *executor) download(ctx context.Context, c *ftp.Conn, a plan.Action) (plan.Record, int64, commitFunc, error) {
 	remote := a.Remote
 	mtime := remote.ModTime
 	// LIST times are minute or day precise (vsftpd): ask MDTM, in the same
@@ -267,7 +267,7 @@ func (e *executor) download(ctx context.Context, c *ftp.Conn, a plan.Action) (pl
 	exact := remote.Precision > time.Second || remote.Precision == 0
 	d, base, err := e.dirs.dir(a.Path)
 	if err != nil {
-		return plan.Record{}, 0, fmt.Errorf("local folder of %s: %w", a.Path, err)
+		return plan.Record{}, 0, nil, fmt.Errorf("local folder of %s: %w", a.Path, err)
 	}
 	tmp := tempName(base)
 	n, t, err := e.retr(ctx, c, a, exact)
@@ -277,23 +277,31 @@ func (e *executor) download(ctx context.Context, c *ftp.Conn, a plan.Action) (pl
 	if err == nil && !mtime.IsZero() {
 		err = d.Chtimes(tmp, mtime, mtime)
 	}
-	if err == nil {
-		err = d.Rename(tmp, base)
-	}
 	if err != nil {
 		if ctx.Err() == nil {
 			// A cancelled run leaves the temporary for the next run to
 			// resume; any other failure cleans up.
 			d.Remove(tmp)
 		}
-		return plan.Record{}, n, err
+		return plan.Record{}, n, nil, err
+	}
+	commit := func(syncErr error) error {
+		if syncErr != nil {
+			d.Remove(tmp)
+			return syncErr
+		}
+		if err := d.Rename(tmp, base); err != nil {
+			d.Remove(tmp)
+			return err
+		}
+		return nil
 	}
 	remote.Size = n
 	local := plan.Meta{Kind: plan.File, Size: n, ModTime: mtime.UTC(), Precision: time.Nanosecond}
 	if mtime.IsZero() {
-		if info, err := d.Stat(base); err == nil {
+		if info, err := d.Stat(tmp); err == nil {
 			local.ModTime = info.ModTime().UTC()
 		}
 	}
-	return plan.Record{Kind: plan.File, Local: local, Remote: remote}, n, nil
+	return plan.Record{Kind: plan.File, Local: local, Remote: remote}, n, commit, nil
 }
