@@ -78,23 +78,27 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res := &Result{Started: o.Now(), DryRun: o.DryRun}
 	defer func() { res.Duration = o.Now().Sub(res.Started) }()
 
-	st, err := o.Store.Load(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("loading state cache: %w", err)
-	}
-	newRoot, err := checkLocalRoot(o, st)
-	if err != nil {
-		return nil, err
-	}
-	var local *LocalScan
-	var remote *Walk
+	// The remote walk (logins and listings: the long pole) starts at once;
+	// the state load and the local scan run beside it.
+	var (
+		st      plan.State
+		newRoot bool
+		local   *LocalScan
+		remote  *Walk
+	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
+		var err error
+		if st, err = o.Store.Load(gctx); err != nil {
+			return fmt.Errorf("loading state cache: %w", err)
+		}
+		if newRoot, err = checkLocalRoot(o, st); err != nil {
+			return err
+		}
 		if newRoot {
 			local = &LocalScan{Tree: plan.Tree{Entries: map[string]plan.Meta{}, Unknown: map[string]bool{}}, Temps: map[string]int64{}}
 			return nil
 		}
-		var err error
 		local, err = ScanLocal(o.Local, o.Exclude)
 		return err
 	})

@@ -47,19 +47,15 @@ func WalkRemote(ctx context.Context, pool *ftp.Pool, root string, parallel int, 
 		pool: pool, root: root, exclude: exclude,
 		out:   &Walk{Tree: plan.Tree{Entries: map[string]plan.Meta{}, Unknown: map[string]bool{}}, Temps: map[string]int64{}},
 		queue: []string{""},
+		ctx:   ctx,
 	}
 	w.cond = gosync.NewCond(&w.mu)
-	var wg gosync.WaitGroup
-	errs := make([]error, parallel)
-	for i := 0; i < parallel; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			errs[i] = w.work(ctx)
-		}(i)
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	w.max = parallel
+	w.mu.Lock()
+	w.spawn(ctx)
+	w.mu.Unlock()
+	w.wg.Wait()
+	if err := errors.Join(w.errs...); err != nil {
 		return nil, err
 	}
 	return w.out, nil
@@ -69,14 +65,42 @@ type remoteWalker struct {
 	pool    *ftp.Pool
 	root    string
 	exclude *Excluder
+	max     int // listings in flight at most
+
+	wg      gosync.WaitGroup
+	workers int     // started so far; guarded by mu
+	errs    []error // one per worker; guarded by mu until wg.Wait
 
 	mu     gosync.Mutex
 	cond   *gosync.Cond
 	queue  []string // folders (relative) waiting to be listed
 	active int      // folders being listed
 	failed error    // a fatal error: stop everyone
+	ctx    context.Context
 	out    *Walk
 }
+
+// spawn starts one more worker. The walk starts with one connection and
+// adds one whenever the backlog of folders reaches backlogPerWorker per
+// worker: a login is dearer than a listing on some servers (vsftpd forks
+// and runs PAM: measured, a no-op over 55 folders took 89 ms on one
+// connection and 133 ms on four), so a small tree is walked on one
+// connection and a big one on up to max. Called with mu held.
+func (w *remoteWalker) spawn(ctx context.Context) {
+	i := w.workers
+	w.workers++
+	w.errs = append(w.errs, nil)
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		err := w.work(ctx)
+		w.mu.Lock()
+		w.errs[i] = err
+		w.mu.Unlock()
+	}()
+}
+
+const backlogPerWorker = 16
 
 // next blocks until a folder is queued (ok) or the walk is over.
 func (w *remoteWalker) next() (string, bool) {
@@ -189,6 +213,9 @@ func (w *remoteWalker) add(dir string, entries []ftp.Entry, err error) {
 		case ftp.TypeDir:
 			w.out.Tree.Entries[rel] = plan.Meta{Kind: plan.Dir}
 			w.queue = append(w.queue, rel)
+			if w.workers < w.max && len(w.queue) >= backlogPerWorker*w.workers && w.failed == nil {
+				w.spawn(w.ctx)
+			}
 		case ftp.TypeFile:
 			if isTemp(e.Name) {
 				w.out.Temps[rel] = e.Size

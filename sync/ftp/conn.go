@@ -226,39 +226,44 @@ func (c *Conn) login(ctx context.Context) error {
 	case rep.Code/100 != 2:
 		return &Error{Cmd: "USER " + user, Code: rep.Code, Msg: rep.Msg()}
 	}
+	// After login the setup commands go out in one write (RFC 959 lets a
+	// client send commands ahead; each reply is still checked in order):
+	// PBSZ 0 and PROT P under TLS (RFC 4217 section 9), FEAT, and TYPE I
+	// (always binary, and before any SIZE: proftpd refuses SIZE in ASCII
+	// mode, "550 SIZE not allowed in ASCII mode").
+	setup := []string{"FEAT", "TYPE I"}
 	if c.cfg.TLS != TLSOff {
-		if _, err := c.Cmd(ctx, 2, "PBSZ 0"); err != nil {
-			return err
-		}
-		if _, err := c.Cmd(ctx, 2, "PROT P"); err != nil {
-			return err
-		}
-		c.prot = true
+		setup = []string{"PBSZ 0", "PROT P", "FEAT", "TYPE I"}
 	}
-	if err := c.features(ctx); err != nil {
+	if err := c.send(ctx, setup...); err != nil {
 		return err
 	}
+	var setupErr error
+	for _, line := range setup {
+		rep, err := c.read(ctx, line)
+		if err != nil {
+			return err
+		}
+		switch {
+		case line == "FEAT":
+			c.feat = map[string]string{}
+			if rep.Code == 211 && len(rep.Lines) > 2 {
+				c.feat = ParseFeat(rep.Lines[1 : len(rep.Lines)-1])
+			}
+		case rep.Code/100 != 2 && setupErr == nil:
+			setupErr = &Error{Cmd: line, Code: rep.Code, Msg: rep.Msg()}
+		}
+	}
+	if setupErr != nil {
+		return setupErr
+	}
+	c.prot = c.cfg.TLS != TLSOff
 	if _, ok := c.feat["UTF8"]; ok {
 		// pure-ftpd 1.0.50 answers 504 although FEAT lists UTF8; names
 		// still pass as UTF-8 bytes, so a refusal is not an error.
 		if _, err := c.Cmd(ctx, 0, "OPTS UTF8 ON"); err != nil {
 			return err
 		}
-	}
-	// Always binary, and before any SIZE: proftpd refuses SIZE in ASCII
-	// mode ("550 SIZE not allowed in ASCII mode").
-	_, err = c.Cmd(ctx, 2, "TYPE I")
-	return err
-}
-
-func (c *Conn) features(ctx context.Context) error {
-	rep, err := c.Cmd(ctx, 0, "FEAT")
-	if err != nil {
-		return err
-	}
-	c.feat = map[string]string{}
-	if rep.Code == 211 && len(rep.Lines) > 2 {
-		c.feat = ParseFeat(rep.Lines[1 : len(rep.Lines)-1])
 	}
 	return nil
 }

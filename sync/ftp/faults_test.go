@@ -961,7 +961,7 @@ func TestFaultCRLFInjection(t *testing.T) {
 	if err := c.Noop(ctx); err != nil {
 		t.Fatalf("Noop: %v", err)
 	}
-	want := []string{"USER test", "PASS test", "FEAT", "OPTS UTF8 ON", "TYPE I", "NOOP"}
+	want := []string{"USER test", "PASS test", "FEAT", "TYPE I", "OPTS UTF8 ON", "NOOP"}
 	if got := rec.list(); !slices.Equal(got, want) {
 		t.Errorf("server received %q, want only %q", got, want)
 	}

@@ -40,3 +40,30 @@ func TestListCutMidLineIsIncomplete(t *testing.T) {
 		t.Errorf("entries = %+v, want only a.txt", entries)
 	}
 }
+
+// TestListCwdFailsInPipeline: LIST servers get CWD and LIST in one write.
+// When the CWD fails the LIST lists the previous folder; those entries
+// must never be returned as the missing folder's.
+func TestListCwdFailsInPipeline(t *testing.T) {
+	root := t.TempDir()
+	srv := ftptest.NewServer(root, ftptest.Options{DisableMLSD: true})
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := ftp.Dial(ctx, ftp.Config{Addr: srv.Addr, User: ftptest.DefaultUser, Password: ftptest.DefaultPassword, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Mkdir(ctx, "/present"); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := c.List(ctx, "/missing")
+	var fe *ftp.Error
+	if !errors.As(err, &fe) || fe.Code != 550 || entries != nil {
+		t.Fatalf("List of a missing folder = %v, %v; want no entries and a 550 *ftp.Error", entries, err)
+	}
+	if _, err := c.List(ctx, "/"); err != nil {
+		t.Fatalf("connection unusable after the failed CWD: %v", err)
+	}
+}

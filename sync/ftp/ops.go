@@ -281,19 +281,20 @@ const maxListLines = 1 << 20
 // lines cannot be used the good entries come back with an *IncompleteError.
 func (c *Conn) List(ctx context.Context, dir string) ([]Entry, error) {
 	if _, ok := c.feat["MLST"]; ok {
-		return c.list(ctx, dir, "MLSD "+dir, func(line string) (Entry, error) { return ParseMLSxLine(line) })
+		return c.list(ctx, dir, "", "MLSD "+dir, func(line string) (Entry, error) { return ParseMLSxLine(line) })
 	}
-	if err := c.Cwd(ctx, dir); err != nil {
-		return nil, err
-	}
+	// CWD goes out in the same write as the LIST (a round trip saved per
+	// folder). When the CWD fails, the LIST lists the previous folder:
+	// that listing is read and thrown away, and the CWD's error returned.
 	now, loc := c.cfg.now(), c.cfg.location()
-	return c.list(ctx, dir, "LIST -a", func(line string) (Entry, error) { return ParseListLine(line, now, loc) })
+	return c.list(ctx, dir, "CWD "+dir, "LIST -a", func(line string) (Entry, error) { return ParseListLine(line, now, loc) })
 }
 
-func (c *Conn) list(ctx context.Context, dir, cmd string, parse func(string) (Entry, error)) ([]Entry, error) {
+func (c *Conn) list(ctx context.Context, dir, pre, cmd string, parse func(string) (Entry, error)) ([]Entry, error) {
 	var entries []Entry
 	var problems []error
-	final, err := c.transfer(ctx, "", cmd, nil, 0, false, func(rw io.ReadWriter) error {
+	var preRep *Reply
+	final, err := c.transfer(ctx, pre, cmd, &preRep, 0, false, func(rw io.ReadWriter) error {
 		r := bufio.NewReaderSize(rw, 32<<10)
 		for lines := 0; ; lines++ {
 			line, eol, err := readLineEOL(r)
@@ -327,6 +328,9 @@ func (c *Conn) list(ctx context.Context, dir, cmd string, parse func(string) (En
 			entries = append(entries, e)
 		}
 	})
+	if preRep != nil && preRep.Code/100 != 2 {
+		return nil, &Error{Cmd: pre, Code: preRep.Code, Msg: preRep.Msg()}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("ftp: listing %q: %w", dir, err)
 	}

@@ -19,7 +19,7 @@ import (
 // compares the commands the server received with the exact sequence the
 // client is meant to send, in the manner of net/smtp's TestBasic.
 func TestTranscript(t *testing.T) {
-	login := []string{"USER test", "PASS test", "FEAT", "OPTS UTF8 ON", "TYPE I"}
+	login := []string{"USER test", "PASS test", "FEAT", "TYPE I", "OPTS UTF8 ON"}
 	cases := []struct {
 		name     string
 		opts     ftptest.Options
@@ -60,7 +60,7 @@ func TestTranscript(t *testing.T) {
 			name: "vsftpd shape",
 			opts: ftptest.Options{DisableMLSD: true, DisableMFMT: true, EnableMDTMSet: true},
 			want: []string{
-				"CWD /", "EPSV", "LIST -a",
+				"EPSV", "CWD /", "LIST -a",
 				"EPSV", "STOR /up.tmp",
 				"RNFR /up.tmp", "RNTO /final.txt",
 				"MDTM 20240305060708 /final.txt", "MDTM /final.txt",
@@ -73,7 +73,7 @@ func TestTranscript(t *testing.T) {
 			opts:     ftptest.Options{DisableMLSD: true, DisableMFMT: true, EnableMDTMSet: true},
 			prefetch: true,
 			want: []string{
-				"CWD /", "EPSV", "LIST -a", "EPSV",
+				"EPSV", "CWD /", "LIST -a", "EPSV",
 				"STOR /up.tmp",
 				"RNFR /up.tmp", "RNTO /final.txt", "EPSV",
 				"MDTM 20240305060708 /final.txt", "MDTM /final.txt",
