@@ -56,6 +56,9 @@ type Options struct {
 	// BWLimit caps the run's total transfer rate in bytes per second;
 	// 0 means no limit.
 	BWLimit int64
+	// Verify checks every transfer on the far side: a server hash when
+	// the server offers one, else the size.
+	Verify bool
 }
 
 // ErrRootVanished stops a run whose local root looks missing or replaced.
@@ -156,7 +159,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	defer root.Close()
 	dirs := newLocalDirs(root)
 	defer dirs.close()
-	ex := &executor{pool: o.Pool, root: root, dirs: dirs, remoteDir: o.Remote, store: o.Store, rep: o.Reporter, parallel: o.Parallel, res: res, bw: newBandwidth(o.BWLimit)}
+	ex := &executor{pool: o.Pool, root: root, dirs: dirs, remoteDir: o.Remote, store: o.Store, rep: o.Reporter, parallel: o.Parallel, res: res, bw: newBandwidth(o.BWLimit), verify: o.Verify}
 	if remote.RootMissing && !o.DryRun {
 		if err := ex.mkdirAll(ctx, o.Remote); err != nil {
 			return nil, err

@@ -42,6 +42,7 @@ type executor struct {
 	parallel  int
 	bw        *bandwidth // --bwlimit; nil: none
 	batch     *syncBatch // batched fsync of downloads; nil: one fsync per file
+	verify    bool       // --verify: check each transfer on the far side
 
 	// Leftover temporaries (by final path, with their sizes) that a
 	// transfer may resume; read-only during execution.

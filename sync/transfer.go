@@ -107,6 +107,11 @@ func (e *executor) upload(ctx context.Context, c *ftp.Conn, a plan.Action) (plan
 	if err != nil {
 		return plan.Record{}, n, err
 	}
+	if e.verify {
+		if err := verifyRemote(ctx, c, final, f, local.Size); err != nil {
+			return plan.Record{}, n, err
+		}
+	}
 	return plan.Record{Kind: plan.File, Local: local, Remote: remote}, n, nil
 }
 
@@ -247,6 +252,9 @@ func (e *executor) retr(ctx context.Context, c *ftp.Conn, a plan.Action, exact b
 	}
 	if err == nil && resumed {
 		err = f.Truncate(n) // the leftover may have been longer
+	}
+	if err == nil && e.verify {
+		err = verifyLocal(ctx, c, src, f, n, a.Remote.Size)
 	}
 	if err == nil && e.batch == nil {
 		err = f.Sync() // else the batch syncs before the rename

@@ -27,6 +27,7 @@ type syncOptions struct {
 	maxDelete int
 	json      bool
 	bwlimit   string
+	verify    bool
 }
 
 func newSyncCmd(mode ferrysync.Mode, stdout, stderr io.Writer) *cobra.Command {
@@ -63,6 +64,7 @@ func newSyncCmd(mode ferrysync.Mode, stdout, stderr io.Writer) *cobra.Command {
 	fs.StringVar(&o.statePath, "state", "", "SQLite state cache (default $XDG_STATE_HOME/ferry/state.db)")
 	fs.IntVar(&o.maxDelete, "max-delete", -1, "refuse a plan that deletes more than N entries on one side")
 	fs.BoolVar(&o.json, "json", false, "one JSON object per line for every action and a final summary")
+	fs.BoolVar(&o.verify, "verify", false, "after each transfer, check the file on the far side (server hash when offered, else size)")
 	fs.StringVar(&o.bwlimit, "bwlimit", "", "cap the total transfer rate, bytes per second with K/M/G suffixes (e.g. 2M)")
 	return cmd
 }
@@ -137,7 +139,7 @@ func runSync(ctx context.Context, mode ferrysync.Mode, o syncOptions, localDir, 
 	}
 	res, runErr := ferrysync.Run(ctx, ferrysync.Options{
 		Mode: mode, Local: local, Pool: pool, Remote: r.Dir, Store: store, Exclude: ex,
-		Delete: o.delete, DryRun: o.dryRun, Parallel: o.parallel, MaxDelete: o.maxDelete, BWLimit: bw,
+		Delete: o.delete, DryRun: o.dryRun, Parallel: o.parallel, MaxDelete: o.maxDelete, BWLimit: bw, Verify: o.verify,
 		Reporter: rep,
 	})
 	closeErr := store.Close(context.WithoutCancel(ctx))

@@ -1,0 +1,96 @@
+package sync
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+	"os"
+
+	"github.com/ferrysync/ferry/sync/ftp"
+)
+
+// Verification (--verify): after a transfer, the file on the far side is
+// checked against the source: with a server hash when the server offers
+// one (HASH, XSHA256, XSHA1, XMD5, XCRC), else by size.
+
+// ErrVerify marks a transfer whose result did not match its source.
+var ErrVerify = errors.New("verification failed")
+
+// verifyRemote checks remote path p against the local file f of size
+// size.
+func verifyRemote(ctx context.Context, c *ftp.Conn, p string, f *os.File, size int64) error {
+	algo, sum, err := c.Hash(ctx, p)
+	if errors.Is(err, ftp.ErrNoHash) {
+		n, err := c.Size(ctx, p)
+		if err != nil {
+			return fmt.Errorf("verify %s: %w", p, err)
+		}
+		if n != size {
+			return fmt.Errorf("%w: %s has %d bytes on the server, %d locally", ErrVerify, p, n, size)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("verify %s: %w", p, err)
+	}
+	local, err := localHash(f, algo)
+	if err != nil {
+		return fmt.Errorf("verify %s: %w", p, err)
+	}
+	if local != sum {
+		return fmt.Errorf("%w: %s %s is %s on the server, %s locally", ErrVerify, p, algo, sum, local)
+	}
+	return nil
+}
+
+// localHash hashes f from its start with the named algorithm.
+func localHash(f *os.File, algo string) (string, error) {
+	var h hash.Hash
+	switch algo {
+	case "SHA-256":
+		h = sha256.New()
+	case "SHA-1":
+		h = sha1.New()
+	case "MD5":
+		h = md5.New()
+	case "CRC32":
+		h = crc32.NewIEEE()
+	default:
+		return "", fmt.Errorf("unknown hash algorithm %q", algo)
+	}
+	if _, err := io.Copy(h, io.NewSectionReader(f, 0, 1<<62)); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// verifyLocal checks a downloaded temporary f (n bytes) against remote
+// path p: by the server's hash when it offers one, else against the size
+// the listing reported.
+func verifyLocal(ctx context.Context, c *ftp.Conn, p string, f *os.File, n, listed int64) error {
+	algo, sum, err := c.Hash(ctx, p)
+	if errors.Is(err, ftp.ErrNoHash) {
+		if n != listed {
+			return fmt.Errorf("%w: %s: %d bytes received, the listing said %d", ErrVerify, p, n, listed)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("verify %s: %w", p, err)
+	}
+	local, err := localHash(f, algo)
+	if err != nil {
+		return fmt.Errorf("verify %s: %w", p, err)
+	}
+	if local != sum {
+		return fmt.Errorf("%w: %s %s is %s on the server, %s received", ErrVerify, p, algo, sum, local)
+	}
+	return nil
+}
