@@ -59,6 +59,11 @@ type Options struct {
 	// Verify checks every transfer on the far side: a server hash when
 	// the server offers one, else the size.
 	Verify bool
+	// BackupDir (one-way runs) is where the destination's overwritten and
+	// deleted files go, resolved by BackupDir (absolute; remote for push,
+	// local for pull). The caller excludes it from the run when it lies
+	// inside the synced folder.
+	BackupDir string
 }
 
 // ErrRootVanished stops a run whose local root looks missing or replaced.
@@ -160,6 +165,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	dirs := newLocalDirs(root)
 	defer dirs.close()
 	ex := &executor{pool: o.Pool, root: root, dirs: dirs, remoteDir: o.Remote, store: o.Store, rep: o.Reporter, parallel: o.Parallel, res: res, bw: newBandwidth(o.BWLimit), verify: o.Verify}
+	if o.BackupDir != "" {
+		ex.backup = &backups{made: map[string]bool{}}
+		if o.Mode == Push {
+			ex.backup.remote = o.BackupDir
+		} else {
+			ex.backup.local = o.BackupDir
+		}
+	}
 	if remote.RootMissing && !o.DryRun {
 		if err := ex.mkdirAll(ctx, o.Remote); err != nil {
 			return nil, err

@@ -43,6 +43,7 @@ type executor struct {
 	bw        *bandwidth // --bwlimit; nil: none
 	batch     *syncBatch // batched fsync of downloads; nil: one fsync per file
 	verify    bool       // --verify: check each transfer on the far side
+	backup    *backups   // --backup-dir; nil: none
 
 	// Leftover temporaries (by final path, with their sizes) that a
 	// transfer may resume; read-only during execution.
@@ -263,7 +264,21 @@ func (e *executor) do(ctx context.Context, a plan.Action) (plan.Record, int64, c
 		}
 		defer e.pool.Put(c)
 		c.SetPrefetch(true)
-		return e.download(ctx, c, a)
+		rec, n, commit, err := e.download(ctx, c, a)
+		if err != nil || e.backup == nil || e.backup.local == "" {
+			return rec, n, commit, err
+		}
+		// The current local version goes to the backup folder just
+		// before the new one is renamed into place.
+		return rec, n, func(syncErr error) error {
+			if syncErr == nil {
+				if err := e.beforeOverwrite(ctx, nil, a); err != nil {
+					commit(err) // removes the temporary
+					return err
+				}
+			}
+			return commit(syncErr)
+		}, nil
 	}
 	rec, n, err := e.doOther(ctx, a)
 	return rec, n, nil, err
@@ -284,6 +299,8 @@ func (e *executor) doOther(ctx context.Context, a plan.Action) (plan.Record, int
 	case plan.DeleteLocal:
 		if a.Kind == plan.Dir {
 			e.dirs.forget(a.Path)
+		} else if e.backup != nil && e.backup.local != "" {
+			return plan.Record{}, 0, e.backupLocal(a.Path)
 		}
 		return plan.Record{}, 0, e.root.Remove(a.Path)
 	case plan.RenameLocal:
@@ -300,6 +317,9 @@ func (e *executor) doOther(ctx context.Context, a plan.Action) (plan.Record, int
 	defer e.pool.Put(c)
 	switch a.Op {
 	case plan.Upload:
+		if err := e.beforeOverwrite(ctx, c, a); err != nil {
+			return plan.Record{}, 0, err
+		}
 		c.SetPrefetch(true)
 		return e.upload(ctx, c, a)
 	case plan.MkdirRemote:
@@ -315,6 +335,9 @@ func (e *executor) doOther(ctx context.Context, a plan.Action) (plan.Record, int
 	case plan.DeleteRemote:
 		if a.Kind == plan.Dir {
 			return plan.Record{}, 0, c.Rmdir(ctx, e.remotePath(a.Path))
+		}
+		if e.backup != nil && e.backup.remote != "" {
+			return plan.Record{}, 0, e.backupRemote(ctx, c, a.Path)
 		}
 		return plan.Record{}, 0, c.Delete(ctx, e.remotePath(a.Path))
 	case plan.RenameRemote:

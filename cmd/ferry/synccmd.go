@@ -28,6 +28,7 @@ type syncOptions struct {
 	json      bool
 	bwlimit   string
 	verify    bool
+	backupDir string
 }
 
 func newSyncCmd(mode ferrysync.Mode, stdout, stderr io.Writer) *cobra.Command {
@@ -64,6 +65,9 @@ func newSyncCmd(mode ferrysync.Mode, stdout, stderr io.Writer) *cobra.Command {
 	fs.StringVar(&o.statePath, "state", "", "SQLite state cache (default $XDG_STATE_HOME/ferry/state.db)")
 	fs.IntVar(&o.maxDelete, "max-delete", -1, "refuse a plan that deletes more than N entries on one side")
 	fs.BoolVar(&o.json, "json", false, "one JSON object per line for every action and a final summary")
+	if mode != ferrysync.TwoWay {
+		fs.StringVar(&o.backupDir, "backup-dir", "", "move destination files that would be overwritten or deleted into DIR (relative: to the destination folder), keeping their paths")
+	}
 	fs.BoolVar(&o.verify, "verify", false, "after each transfer, check the file on the far side (server hash when offered, else size)")
 	fs.StringVar(&o.bwlimit, "bwlimit", "", "cap the total transfer rate, bytes per second with K/M/G suffixes (e.g. 2M)")
 	return cmd
@@ -86,8 +90,7 @@ func runSync(ctx context.Context, mode ferrysync.Mode, o syncOptions, localDir, 
 			return err
 		}
 	}
-	ex, err := ferrysync.NewExcluder(o.excludes)
-	if err != nil {
+	if _, err := ferrysync.NewExcluder(o.excludes); err != nil {
 		return err
 	}
 	r, err := o.conn.remote(rawURL, stderr)
@@ -97,6 +100,20 @@ func runSync(ctx context.Context, mode ferrysync.Mode, o syncOptions, localDir, 
 	local, err := filepath.Abs(localDir)
 	if err != nil {
 		return &ferrysync.UsageError{What: "LOCAL_DIR", Err: err}
+	}
+	backupDir, inside, err := ferrysync.BackupDir(mode, o.backupDir, local, r.Dir)
+	if err != nil {
+		return err
+	}
+	excludes := o.excludes
+	if inside != "" {
+		// The backup folder inside the synced folder is never synced
+		// (nor deleted as an extra).
+		excludes = append(excludes[:len(excludes):len(excludes)], "/"+inside+"/")
+	}
+	ex, err := ferrysync.NewExcluder(excludes)
+	if err != nil {
+		return err
 	}
 	// A pull may create its destination folder; every mode needs a folder
 	// where a path already exists.
@@ -139,7 +156,7 @@ func runSync(ctx context.Context, mode ferrysync.Mode, o syncOptions, localDir, 
 	}
 	res, runErr := ferrysync.Run(ctx, ferrysync.Options{
 		Mode: mode, Local: local, Pool: pool, Remote: r.Dir, Store: store, Exclude: ex,
-		Delete: o.delete, DryRun: o.dryRun, Parallel: o.parallel, MaxDelete: o.maxDelete, BWLimit: bw, Verify: o.verify,
+		Delete: o.delete, DryRun: o.dryRun, Parallel: o.parallel, MaxDelete: o.maxDelete, BWLimit: bw, Verify: o.verify, BackupDir: backupDir,
 		Reporter: rep,
 	})
 	closeErr := store.Close(context.WithoutCancel(ctx))
