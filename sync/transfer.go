@@ -48,7 +48,14 @@ type progressWriter struct {
 	n    int64
 	tick func(n int64)
 	bw   *bandwidth
+	// f, when set, is the file being written: every writebackChunk bytes
+	// its writeback to disk is started, so the fsync before the rename
+	// does not have to flush a whole big file at once.
+	f         *os.File
+	writtenTo int64 // start of the range not yet handed to writeback
 }
+
+const writebackChunk = 8 << 20
 
 func (p *progressWriter) Write(b []byte) (int, error) {
 	if err := p.bw.wait(len(b)); err != nil {
@@ -57,6 +64,10 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 	n, err := p.w.Write(b)
 	p.n += int64(n)
 	p.tick(p.n)
+	if p.f != nil && p.n-p.writtenTo >= writebackChunk {
+		startWriteback(p.f, p.writtenTo, p.n-p.writtenTo)
+		p.writtenTo = p.n
+	}
 	return n, err
 }
 
@@ -248,6 +259,7 @@ func (e *executor) retr(ctx context.Context, c *ftp.Conn, a plan.Action, exact b
 	}
 	if off == 0 && err == nil {
 		pw := e.writer(ctx, a, f, 0)
+		pw.f = f
 		n, err = get(0, pw)
 	}
 	if err == nil && resumed {

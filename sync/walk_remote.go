@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path"
 	gosync "sync"
+	"time"
 
 	"github.com/ferrysync/ferry/sync/ftp"
 	"github.com/ferrysync/ferry/sync/plan"
@@ -76,16 +77,22 @@ type remoteWalker struct {
 	queue  []string // folders (relative) waiting to be listed
 	active int      // folders being listed
 	failed error    // a fatal error: stop everyone
-	ctx    context.Context
-	out    *Walk
+	// What connections cost, for wantWorker: the slowest login seen, and
+	// the time spent in listings.
+	loginCost time.Duration
+	listTime  time.Duration
+	lists     int
+	ctx       context.Context
+	out       *Walk
 }
 
 // spawn starts one more worker. The walk starts with one connection and
-// adds one whenever the backlog of folders reaches backlogPerWorker per
-// worker: a login is dearer than a listing on some servers (vsftpd forks
-// and runs PAM: measured, a no-op over 55 folders took 89 ms on one
-// connection and 133 ms on four), so a small tree is walked on one
-// connection and a big one on up to max. Called with mu held.
+// adds one when the backlog of folders per worker would take longer to
+// list than two logins (wantWorker): a login is dearer than a listing on
+// some servers (vsftpd forks and runs PAM: measured, a no-op over 55
+// folders took 89 ms on one connection and 133 ms on four), cheaper on
+// others (proftpd's listings are slow), and a big tree is walked on up to
+// max connections either way. Called with mu held.
 func (w *remoteWalker) spawn(ctx context.Context) {
 	i := w.workers
 	w.workers++
@@ -100,7 +107,16 @@ func (w *remoteWalker) spawn(ctx context.Context) {
 	}()
 }
 
-const backlogPerWorker = 16
+// wantWorker reports whether another connection would pay for its login.
+// Called with mu held.
+func (w *remoteWalker) wantWorker() bool {
+	if w.workers >= w.max || w.failed != nil || w.lists == 0 {
+		return false
+	}
+	avg := w.listTime / time.Duration(w.lists)
+	backlog := time.Duration(len(w.queue)/w.workers) * avg
+	return backlog > 2*w.loginCost
+}
 
 // next blocks until a folder is queued (ok) or the walk is over.
 func (w *remoteWalker) next() (string, bool) {
@@ -132,15 +148,24 @@ func (w *remoteWalker) work(ctx context.Context) error {
 			return nil
 		}
 		if conn == nil {
+			start := time.Now()
 			c, err := w.pool.Get(ctx)
 			if err != nil {
 				w.fail(err)
 				return err
 			}
+			w.mu.Lock()
+			w.loginCost = max(w.loginCost, time.Since(start))
+			w.mu.Unlock()
 			conn = c
 			conn.SetPrefetch(true)
 		}
+		start := time.Now()
 		entries, err := conn.List(ctx, w.abs(dir))
+		w.mu.Lock()
+		w.listTime += time.Since(start)
+		w.lists++
+		w.mu.Unlock()
 		if err != nil && conn.Broken() && ctx.Err() == nil {
 			// The connection died under us: one more try on a fresh one.
 			w.pool.Put(conn)
@@ -213,7 +238,7 @@ func (w *remoteWalker) add(dir string, entries []ftp.Entry, err error) {
 		case ftp.TypeDir:
 			w.out.Tree.Entries[rel] = plan.Meta{Kind: plan.Dir}
 			w.queue = append(w.queue, rel)
-			if w.workers < w.max && len(w.queue) >= backlogPerWorker*w.workers && w.failed == nil {
+			if w.wantWorker() {
 				w.spawn(w.ctx)
 			}
 		case ftp.TypeFile:

@@ -112,6 +112,8 @@ type Conn struct {
 
 	broken bool // a reply was lost or the connection failed: do not reuse
 
+	buf []byte // copy buffer of this connection's transfers (copyBuf)
+
 	profMu *sync.Mutex // guards prof (shared by a Pool's connections)
 	prof   *Profile
 }
@@ -266,6 +268,16 @@ func (c *Conn) login(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// copyBuf returns the connection's transfer buffer, made on first use: one
+// per connection instead of one per file (io.Copy's 32 KiB each time was
+// most of a small-file pull's garbage).
+func (c *Conn) copyBuf() []byte {
+	if c.buf == nil {
+		c.buf = make([]byte, 256<<10)
+	}
+	return c.buf
 }
 
 // Feature reports whether FEAT listed name (upper case, e.g. "MLST",

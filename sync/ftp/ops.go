@@ -204,7 +204,7 @@ func (c *Conn) Retr(ctx context.Context, path string, offset int64, w io.Writer)
 	var n int64
 	_, err := c.transfer(ctx, "", "RETR "+path, nil, offset, false, func(rw io.ReadWriter) error {
 		var err error
-		n, err = io.Copy(w, rw)
+		n, err = io.CopyBuffer(w, rw, c.copyBuf())
 		return err
 	})
 	return n, err
@@ -218,7 +218,7 @@ func (c *Conn) RetrModTime(ctx context.Context, path string, offset int64, w io.
 	var mdtm *Reply
 	_, err = c.transfer(ctx, "MDTM "+path, "RETR "+path, &mdtm, offset, false, func(rw io.ReadWriter) error {
 		var err error
-		n, err = io.Copy(w, rw)
+		n, err = io.CopyBuffer(w, rw, c.copyBuf())
 		return err
 	})
 	if mdtm != nil && mdtm.Code == 213 {
@@ -246,7 +246,7 @@ func (c *Conn) upload(ctx context.Context, cmd string, offset int64, r io.Reader
 	var n int64
 	_, err := c.transfer(ctx, "", cmd, nil, offset, true, func(rw io.ReadWriter) error {
 		var err error
-		n, err = io.Copy(rw, r)
+		n, err = io.CopyBuffer(rw, r, c.copyBuf())
 		return err
 	})
 	return n, err
