@@ -41,6 +41,17 @@ func (l *restLog) got() []string {
 // state cache.
 func resumeRun(t *testing.T, srv *ftptest.Server, mode ferrysync.Mode, local string) *ferrysync.Result {
 	t.Helper()
+	res := ftptestRun(t, srv.Addr, mode, local, nil)
+	if len(res.Failed) > 0 {
+		t.Fatalf("failed actions: %v", res.Failed)
+	}
+	return res
+}
+
+// ftptestRun runs one sync of local <-> /site on the ftptest server at
+// addr with a fresh state cache; edit adjusts the options.
+func ftptestRun(t *testing.T, addr string, mode ferrysync.Mode, local string, edit func(*ferrysync.Options)) *ferrysync.Result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	db, err := state.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
@@ -48,21 +59,22 @@ func resumeRun(t *testing.T, srv *ftptest.Server, mode ferrysync.Mode, local str
 		t.Fatal(err)
 	}
 	defer db.Close()
-	store, err := db.Bind(ctx, local, "ftp://test@"+srv.Addr+"/site")
+	store, err := db.Bind(ctx, local, "ftp://test@"+addr+"/site")
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool := ftp.NewPool(ftp.Config{Addr: srv.Addr, User: ftptest.DefaultUser, Password: ftptest.DefaultPassword, Timeout: 10 * time.Second}, 2)
+	pool := ftp.NewPool(ftp.Config{Addr: addr, User: ftptest.DefaultUser, Password: ftptest.DefaultPassword, Timeout: 10 * time.Second}, 2)
 	defer pool.Close()
-	res, err := ferrysync.Run(ctx, ferrysync.Options{Mode: mode, Local: local, Pool: pool, Remote: "/site", Store: store, Parallel: 2, MaxDelete: -1})
+	o := ferrysync.Options{Mode: mode, Local: local, Pool: pool, Remote: "/site", Store: store, Parallel: 2, MaxDelete: -1}
+	if edit != nil {
+		edit(&o)
+	}
+	res, err := ferrysync.Run(ctx, o)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 	if err := store.Close(ctx); err != nil {
 		t.Fatal(err)
-	}
-	if len(res.Failed) > 0 {
-		t.Fatalf("failed actions: %v", res.Failed)
 	}
 	return res
 }

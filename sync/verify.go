@@ -26,8 +26,7 @@ var ErrVerify = errors.New("verification failed")
 // verifyRemote checks remote path p against the local file f of size
 // size.
 func verifyRemote(ctx context.Context, c *ftp.Conn, p string, f *os.File, size int64) error {
-	algo, sum, err := c.Hash(ctx, p)
-	if errors.Is(err, ftp.ErrNoHash) {
+	return verify(ctx, c, p, f, func() error {
 		n, err := c.Size(ctx, p)
 		if err != nil {
 			return fmt.Errorf("verify %s: %w", p, err)
@@ -36,6 +35,27 @@ func verifyRemote(ctx context.Context, c *ftp.Conn, p string, f *os.File, size i
 			return fmt.Errorf("%w: %s has %d bytes on the server, %d locally", ErrVerify, p, n, size)
 		}
 		return nil
+	})
+}
+
+// verifyLocal checks a downloaded temporary f (n bytes) against remote
+// path p: by the server's hash when it offers one, else against the size
+// the listing reported.
+func verifyLocal(ctx context.Context, c *ftp.Conn, p string, f *os.File, n, listed int64) error {
+	return verify(ctx, c, p, f, func() error {
+		if n != listed {
+			return fmt.Errorf("%w: %s: %d bytes received, the listing said %d", ErrVerify, p, n, listed)
+		}
+		return nil
+	})
+}
+
+// verify compares f with remote p by the server's hash, or calls bySize
+// when the server offers none.
+func verify(ctx context.Context, c *ftp.Conn, p string, f *os.File, bySize func() error) error {
+	algo, sum, err := c.Hash(ctx, p)
+	if errors.Is(err, ftp.ErrNoHash) {
+		return bySize()
 	}
 	if err != nil {
 		return fmt.Errorf("verify %s: %w", p, err)
@@ -69,28 +89,4 @@ func localHash(f *os.File, algo string) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// verifyLocal checks a downloaded temporary f (n bytes) against remote
-// path p: by the server's hash when it offers one, else against the size
-// the listing reported.
-func verifyLocal(ctx context.Context, c *ftp.Conn, p string, f *os.File, n, listed int64) error {
-	algo, sum, err := c.Hash(ctx, p)
-	if errors.Is(err, ftp.ErrNoHash) {
-		if n != listed {
-			return fmt.Errorf("%w: %s: %d bytes received, the listing said %d", ErrVerify, p, n, listed)
-		}
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("verify %s: %w", p, err)
-	}
-	local, err := localHash(f, algo)
-	if err != nil {
-		return fmt.Errorf("verify %s: %w", p, err)
-	}
-	if local != sum {
-		return fmt.Errorf("%w: %s %s is %s on the server, %s received", ErrVerify, p, algo, sum, local)
-	}
-	return nil
 }

@@ -1,7 +1,6 @@
 package sync_test
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -11,11 +10,8 @@ import (
 	"strings"
 	gosync "sync"
 	"testing"
-	"time"
 
-	"github.com/ferrysync/ferry/state"
 	ferrysync "github.com/ferrysync/ferry/sync"
-	"github.com/ferrysync/ferry/sync/ftp"
 	"github.com/ferrysync/ferry/sync/ftp/ftptest"
 )
 
@@ -64,25 +60,7 @@ func (h *hashServer) count(cmd string) int {
 
 func verifyRun(t *testing.T, h *hashServer, mode ferrysync.Mode, local string) *ferrysync.Result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	db, err := state.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	store, err := db.Bind(ctx, local, "ftp://test@"+h.Addr+"/site")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close(ctx)
-	pool := ftp.NewPool(ftp.Config{Addr: h.Addr, User: ftptest.DefaultUser, Password: ftptest.DefaultPassword, Timeout: 10 * time.Second}, 2)
-	defer pool.Close()
-	res, err := ferrysync.Run(ctx, ferrysync.Options{Mode: mode, Local: local, Pool: pool, Remote: "/site", Store: store, Parallel: 2, MaxDelete: -1, Verify: true})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	return res
+	return ftptestRun(t, h.Addr, mode, local, func(o *ferrysync.Options) { o.Verify = true })
 }
 
 func verifyTree(t *testing.T, dir string) {
