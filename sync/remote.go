@@ -2,7 +2,6 @@ package sync
 
 import (
 	"bufio"
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -233,15 +232,4 @@ func parseNetrc(sc *bufio.Scanner, host, user string) (string, bool, error) {
 		}
 	}
 	return "", false, nil
-}
-
-// dialCheck is a seam for tests: it logs in once to fail fast with a clear
-// error (wrong password, unreachable port) before any work starts.
-func dialCheck(ctx context.Context, p *ftp.Pool) error {
-	c, err := p.Get(ctx)
-	if err != nil {
-		return err
-	}
-	p.Put(c)
-	return nil
 }
