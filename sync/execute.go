@@ -151,6 +151,15 @@ func (e *executor) parallelDo(ctx context.Context, units [][]plan.Action) {
 	for range min(e.parallel, len(units)) {
 		g.Go(func() error {
 			for u := range work {
+				if u[0].Conflict > 0 && e.sameVersions(gctx, u[0]) {
+					// Not a conflict after all: record the path as in step.
+					a := u[0]
+					e.record(a.Path, plan.Record{Kind: plan.File, Local: a.Local, Remote: a.Remote})
+					e.mu.Lock()
+					e.res.Adopted++
+					e.mu.Unlock()
+					continue
+				}
 				for _, a := range u {
 					if !e.one(gctx, a) {
 						break
