@@ -62,6 +62,10 @@ type Config struct {
 	// times. Default time.Now.
 	Now func() time.Time
 
+	// IdleCheck is how long a pooled connection may sit idle before Pool.Get
+	// checks it with a NOOP (and dials anew when it is gone). Default 30 s.
+	IdleCheck time.Duration
+
 	// Trace, when set, receives the control dialogue, one line per command
 	// or reply line, with the PASS argument masked.
 	Trace func(line string)
@@ -70,6 +74,13 @@ type Config struct {
 func (cfg *Config) timeout() time.Duration {
 	if cfg.Timeout > 0 {
 		return cfg.Timeout
+	}
+	return 30 * time.Second
+}
+
+func (cfg *Config) idleCheck() time.Duration {
+	if cfg.IdleCheck > 0 {
+		return cfg.IdleCheck
 	}
 	return 30 * time.Second
 }
@@ -113,6 +124,8 @@ type Conn struct {
 	broken bool // a reply was lost or the connection failed: do not reuse
 
 	buf []byte // copy buffer of this connection's transfers (copyBuf)
+
+	idleSince time.Time // when the connection was last put back in its Pool
 
 	profMu *sync.Mutex // guards prof (shared by a Pool's connections)
 	prof   *Profile

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // Profile is what ferry learned about a server's quirks while talking to it.
@@ -101,7 +102,20 @@ func (p *Pool) Get(ctx context.Context) (*Conn, error) {
 				p.limit++
 			}
 			p.mu.Unlock()
-			return c, nil
+			if time.Since(c.idleSince) < p.cfg.idleCheck() {
+				return c, nil
+			}
+			// Idle long enough for the server to have given up on it
+			// (vsftpd's idle_session_timeout is 300 s by default): check
+			// it with a NOOP before use, and dial anew if it is gone.
+			if err := c.Noop(ctx); err == nil {
+				return c, nil
+			}
+			c.conn.Close()
+			p.mu.Lock()
+			p.open--
+			p.mu.Unlock()
+			continue
 		}
 		p.open++
 		p.mu.Unlock()
@@ -140,6 +154,7 @@ func (p *Pool) Put(c *Conn) {
 		c.Close()
 		return
 	}
+	c.idleSince = time.Now()
 	p.idle = append(p.idle, c)
 	p.cond.Signal()
 	p.mu.Unlock()
