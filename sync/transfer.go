@@ -174,6 +174,13 @@ func (e *executor) finishUpload(ctx context.Context, c *ftp.Conn, tmp, final str
 		// the time was refused the rename is done; renaming again would
 		// find no temporary, and renameOver would then delete the file.
 		renamed = fe.Cmd == line
+		if renamed && fe.Code >= 500 && fe.Code < 550 {
+			// The remembered way of setting times is not understood (a
+			// profile from an earlier run, a changed server): probe again.
+			prof := e.pool.Profile()
+			prof.MTime = ftp.MTimeUnknown
+			e.pool.SetProfile(prof)
+		}
 	}
 	if !renamed {
 		if err := e.renameOver(ctx, c, tmp, final); err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/ferrysync/ferry/state"
 	ferrysync "github.com/ferrysync/ferry/sync"
+	"github.com/ferrysync/ferry/sync/ftp"
 	"github.com/ferrysync/ferry/sync/plan"
 )
 
@@ -139,6 +141,7 @@ func runSync(ctx context.Context, mode ferrysync.Mode, o syncOptions, localDir, 
 	}
 	pool := newPool(r, o.parallel)
 	defer pool.Close()
+	known := loadProfile(ctx, db, r, pool)
 	lines := &lineReporter{out: stdout, errOut: stderr, json: o.json, quiet: o.conn.quiet, verbose: o.conn.verbose, dryRun: o.dryRun}
 	var rep ferrysync.Reporter = lines
 	if !o.json && !o.conn.quiet && !o.dryRun && isTerminal(stdout) {
@@ -160,6 +163,9 @@ func runSync(ctx context.Context, mode ferrysync.Mode, o syncOptions, localDir, 
 		Reporter: rep,
 	})
 	closeErr := store.Close(context.WithoutCancel(ctx))
+	if !o.dryRun {
+		saveProfile(context.WithoutCancel(ctx), db, r, pool, known)
+	}
 	if res != nil {
 		rep.Finished(res)
 	}
@@ -268,4 +274,35 @@ func finishRun(ctx context.Context, db *state.DB, id state.RunID, res *ferrysync
 		}
 	}
 	db.FinishRun(context.WithoutCancel(ctx), id, rr)
+}
+
+// profileKey names a server in the state cache's profiles: its address and
+// user (never the password).
+func profileKey(r *ferrysync.Remote) string { return r.Config.Addr + " " + r.Config.User }
+
+// loadProfile seeds the pool with what earlier runs learned about the
+// server (how it sets mtimes, whether it refuses REST before STOR), so
+// that is not probed again on every run. It returns what it loaded.
+func loadProfile(ctx context.Context, db *state.DB, r *ferrysync.Remote, pool *ftp.Pool) ftp.Profile {
+	var p ftp.Profile
+	if db == nil {
+		return p
+	}
+	data, _, ok, err := db.ServerProfile(ctx, profileKey(r))
+	if err != nil || !ok || json.Unmarshal(data, &p) != nil {
+		return ftp.Profile{}
+	}
+	pool.SetProfile(p)
+	return p
+}
+
+// saveProfile records what this run learned, when it differs.
+func saveProfile(ctx context.Context, db *state.DB, r *ferrysync.Remote, pool *ftp.Pool, known ftp.Profile) {
+	p := pool.Profile()
+	if db == nil || p == known {
+		return
+	}
+	if data, err := json.Marshal(p); err == nil {
+		db.SaveServerProfile(ctx, profileKey(r), data, time.Now())
+	}
 }

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	gosync "sync"
+	"testing"
+	"time"
+
+	"github.com/ferrysync/ferry/state"
+	"github.com/ferrysync/ferry/sync/ftp"
+	"github.com/ferrysync/ferry/sync/ftp/ftptest"
+)
+
+// TestServerProfileRemembered: how a server sets mtimes is probed once and
+// kept in the state cache. On a vsftpd-shaped server the probe reads the
+// time back with MDTM; a later run pipelines the set-time command at once.
+func TestServerProfileRemembered(t *testing.T) {
+	var mu gosync.Mutex
+	var cmds []string
+	srv := ftptest.NewServer(t.TempDir(), ftptest.Options{
+		DisableMLSD: true, DisableMFMT: true, EnableMDTMSet: true,
+		Hook: func(s *ftptest.Session, cmd, arg string) bool {
+			mu.Lock()
+			cmds = append(cmds, strings.TrimSpace(cmd+" "+arg))
+			mu.Unlock()
+			return false
+		},
+	})
+	defer srv.Close()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	os.MkdirAll(src, 0o755)
+	statePath := filepath.Join(dir, "state.db")
+	readBacks := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, c := range cmds {
+			if strings.HasPrefix(c, "MDTM /") { // the read form: MDTM path
+				n++
+			}
+		}
+		cmds = nil
+		return n
+	}
+	push := func(name, body string, mt time.Time) {
+		t.Helper()
+		p := filepath.Join(src, name)
+		os.WriteFile(p, []byte(body), 0o644)
+		os.Chtimes(p, mt, mt)
+		var out, errOut bytes.Buffer
+		if code := run([]string{"push", "-q", "--state", statePath, src, srv.URL() + "site"}, &out, &errOut); code != 0 {
+			t.Fatalf("push: exit %d: %s", code, errOut.String())
+		}
+	}
+	push("a.txt", "a", time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
+	if n := readBacks(); n != 1 {
+		t.Errorf("first run: %d MDTM read-backs, want 1 (the probe)", n)
+	}
+	push("b.txt", "b", time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC))
+	if n := readBacks(); n != 0 {
+		t.Errorf("second run: %d MDTM read-backs, want 0 (method remembered)", n)
+	}
+	st, err := os.Stat(filepath.Join(srv.Root, "site", "b.txt"))
+	if err != nil || !st.ModTime().Equal(time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("b.txt on the server: %v, %v", st.ModTime(), err)
+	}
+
+	// A remembered method the server no longer understands (MFMT here) is
+	// probed again, and the file still gets its time.
+	ctx := context.Background()
+	db, err := state.Open(ctx, statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := json.Marshal(ftp.Profile{MTime: ftp.MTimeMFMT})
+	if err := db.SaveServerProfile(ctx, srv.Addr+" "+ftptest.DefaultUser, data, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	c := time.Date(2024, 1, 3, 0, 0, 0, 0, time.UTC)
+	push("c.txt", "c", c)
+	if st, err := os.Stat(filepath.Join(srv.Root, "site", "c.txt")); err != nil || !st.ModTime().Equal(c) {
+		t.Errorf("c.txt after a stale profile: %v, %v; want %v", st.ModTime(), err, c)
+	}
+}
