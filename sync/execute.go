@@ -237,14 +237,23 @@ func (e *executor) attempt(ctx context.Context, a plan.Action) (plan.Record, int
 			}
 			return rec, n, commit, err
 		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleepCtx(ctx, backoff) {
 			return rec, n, nil, fmt.Errorf("%s %s: %w", a.Op, a.Path, ctx.Err())
-		case <-t.C:
 		}
 		backoff *= 4
+	}
+}
+
+// sleepCtx waits d, or less when ctx ends first; it reports whether the
+// whole wait passed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 

@@ -166,16 +166,27 @@ func (w *remoteWalker) work(ctx context.Context) error {
 		w.listTime += time.Since(start)
 		w.lists++
 		w.mu.Unlock()
-		if err != nil && conn.Broken() && ctx.Err() == nil {
-			// The connection died under us: one more try on a fresh one.
-			w.pool.Put(conn)
-			conn = nil
-			c, gerr := w.pool.Get(ctx)
-			if gerr != nil {
-				w.fail(gerr)
-				return gerr
+		// Transient failures (a dead connection, a 4xx such as "425 Cannot
+		// open passive connection") get two more tries, on a fresh
+		// connection when the old one died; what still fails leaves the
+		// folder unknown.
+		backoff := 100 * time.Millisecond
+		for try := 1; try < 3 && err != nil && retryable(err) && ctx.Err() == nil; try++ {
+			if !sleepCtx(ctx, backoff) {
+				break
 			}
-			conn = c
+			backoff *= 4
+			if conn.Broken() {
+				w.pool.Put(conn)
+				conn = nil
+				c, gerr := w.pool.Get(ctx)
+				if gerr != nil {
+					w.fail(gerr)
+					return gerr
+				}
+				conn = c
+				conn.SetPrefetch(true)
+			}
 			entries, err = conn.List(ctx, w.abs(dir))
 		}
 		if ctx.Err() != nil {
