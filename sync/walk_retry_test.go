@@ -47,6 +47,8 @@ func TestWalkRetriesTransientListingFailure(t *testing.T) {
 	if _, ok := w.Tree.Entries["sub/f"]; !ok {
 		t.Errorf("walk lacks sub/f: %v", w.Tree.Entries)
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	if refused != 2 {
 		t.Errorf("the server refused %d EPSVs, want 2", refused)
 	}

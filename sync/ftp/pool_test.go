@@ -36,9 +36,10 @@ func TestPoolChecksIdleConnections(t *testing.T) {
 	}
 	pool.Put(c)
 	mu.Lock()
-	sessions[0].Close() // the server drops the idle session
+	first := sessions[0]
 	mu.Unlock()
-	<-sessions[0].Done()
+	first.Close() // the server drops the idle session
+	<-first.Done()
 
 	c, err = pool.Get(ctx)
 	if err != nil {
