@@ -403,3 +403,18 @@ func compareItems(x, y item) int {
 	}
 	return cmp.Compare(x.seq, y.seq)
 }
+
+// decideDeepestFirst calls decide for every path, children before their
+// folder (so a folder's fate can depend on what happens inside it); paths
+// at or below an unknown folder or a skipped one, and the parents of scope
+// paths, are only kept as they are.
+func (b *builder) decideDeepestFirst(decide func(p string)) {
+	for i := len(b.paths) - 1; i >= 0; i-- {
+		p := b.paths[i]
+		if b.skipped(p) || b.ancestorOnly[p] {
+			b.passive(p)
+			continue
+		}
+		decide(p)
+	}
+}

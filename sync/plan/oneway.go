@@ -31,14 +31,7 @@ func OneWay(dir Direction, local, remote Tree, st State, opt Options) Plan {
 	for _, p := range b.paths {
 		ow.screen(p)
 	}
-	for i := len(b.paths) - 1; i >= 0; i-- {
-		p := b.paths[i]
-		if b.skipped(p) || b.ancestorOnly[p] {
-			b.passive(p)
-			continue
-		}
-		ow.decide(p)
-	}
+	b.decideDeepestFirst(ow.decide)
 	return b.finish(dir)
 }
 

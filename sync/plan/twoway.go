@@ -76,14 +76,7 @@ func TwoWay(local, remote Tree, st State, opt Options) Plan {
 		}
 	}
 	tw := twoWay{b: b}
-	for i := len(b.paths) - 1; i >= 0; i-- {
-		p := b.paths[i]
-		if b.skipped(p) || b.ancestorOnly[p] {
-			b.passive(p)
-			continue
-		}
-		tw.decide(p)
-	}
+	b.decideDeepestFirst(tw.decide)
 	return b.finish(Both)
 }
 
