@@ -2,7 +2,6 @@ package sync
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -113,14 +112,8 @@ func (b *backups) mkdirAll(ctx context.Context, c *ftp.Conn, dir string) error {
 	if err := b.mkdirAll(ctx, c, path.Dir(dir)); err != nil {
 		return err
 	}
-	if err := c.Mkdir(ctx, dir); err != nil {
-		var fe *ftp.Error
-		if !errors.As(err, &fe) || c.Broken() {
-			return err
-		}
-		if cerr := c.Cwd(ctx, dir); cerr != nil {
-			return err
-		}
+	if err := ensureRemoteDir(ctx, c, dir); err != nil {
+		return err
 	}
 	b.mu.Lock()
 	b.made[dir] = true

@@ -287,15 +287,26 @@ func (e *executor) mkdirAll(ctx context.Context, dir string) error {
 			continue
 		}
 		cur = path.Join("/", cur, seg)
-		if err := c.Mkdir(ctx, cur); err != nil {
-			var fe *ftp.Error
-			if !errors.As(err, &fe) || c.Broken() {
-				return fmt.Errorf("creating remote folder %s: %w", cur, err)
-			}
-			if cerr := c.Cwd(ctx, cur); cerr != nil {
-				return fmt.Errorf("creating remote folder %s: %w", cur, err)
-			}
+		if err := ensureRemoteDir(ctx, c, cur); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// ensureRemoteDir creates remote folder dir; a MKD refused because the
+// folder already exists (a folder the server lets us CWD into) is success.
+func ensureRemoteDir(ctx context.Context, c *ftp.Conn, dir string) error {
+	err := c.Mkdir(ctx, dir)
+	var fe *ftp.Error
+	if err == nil || !errors.As(err, &fe) || fe.Code < 500 || c.Broken() {
+		if err != nil {
+			return fmt.Errorf("creating remote folder %s: %w", dir, err)
+		}
+		return nil
+	}
+	if cerr := c.Cwd(ctx, dir); cerr != nil {
+		return fmt.Errorf("creating remote folder %s: %w", dir, err)
 	}
 	return nil
 }

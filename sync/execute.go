@@ -341,15 +341,7 @@ func (e *executor) doOther(ctx context.Context, a plan.Action) (plan.Record, int
 		c.SetPrefetch(true)
 		return e.upload(ctx, c, a)
 	case plan.MkdirRemote:
-		err := c.Mkdir(ctx, e.remotePath(a.Path))
-		var fe *ftp.Error
-		if errors.As(err, &fe) && fe.Code >= 500 && !c.Broken() {
-			// Already there? A folder we can CWD into is as good.
-			if cerr := c.Cwd(ctx, e.remotePath(a.Path)); cerr == nil {
-				err = nil
-			}
-		}
-		return dirRec, 0, err
+		return dirRec, 0, ensureRemoteDir(ctx, c, e.remotePath(a.Path))
 	case plan.DeleteRemote:
 		if a.Kind == plan.Dir {
 			return plan.Record{}, 0, c.Rmdir(ctx, e.remotePath(a.Path))

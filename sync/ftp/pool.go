@@ -160,13 +160,6 @@ func (p *Pool) Put(c *Conn) {
 	p.mu.Unlock()
 }
 
-// Discard closes a connection taken with Get that the caller no longer
-// trusts.
-func (p *Pool) Discard(c *Conn) {
-	c.broken = true
-	p.Put(c)
-}
-
 // Close closes the idle connections; connections still out are closed when
 // they are Put back.
 func (p *Pool) Close() error {
