@@ -237,13 +237,20 @@ func (e *executor) renameOver(ctx context.Context, c *ftp.Conn, from, to string)
 	return c.Rename(ctx, from, to)
 }
 
+// syncAlone is the size from which a download is fsynced on its own instead
+// of waiting for its batch's syncfs: the fsync of a big file costs its own
+// bytes, while a syncfs would also wait for every other dirty page of the
+// filesystem (other programs' writes included).
+const syncAlone = 1 << 20
+
 // retr downloads remote a.Path into its local temporary, resuming a
-// leftover when its overlap matches, and fsyncs it. It returns the file's
+// leftover when its overlap matches. It fsyncs the temporary unless a batch
+// will (see syncAlone), and says which in synced. It returns the file's
 // size.
-func (e *executor) retr(ctx context.Context, c *ftp.Conn, a plan.Action, exact bool) (n int64, mtime time.Time, err error) {
+func (e *executor) retr(ctx context.Context, c *ftp.Conn, a plan.Action, exact bool) (n int64, mtime time.Time, synced bool, err error) {
 	f, off, err := e.resumeDownload(a.Path)
 	if err != nil {
-		return 0, time.Time{}, err
+		return 0, time.Time{}, false, err
 	}
 	src := e.remotePath(a.Path)
 	resumed := off > 0
@@ -275,13 +282,13 @@ func (e *executor) retr(ctx context.Context, c *ftp.Conn, a plan.Action, exact b
 	if err == nil && e.verify {
 		err = verifyLocal(ctx, c, src, f, n, a.Remote.Size)
 	}
-	if err == nil && e.batch == nil {
-		err = f.Sync() // else the batch syncs before the rename
+	if err == nil && (e.batch == nil || n >= syncAlone) {
+		err, synced = f.Sync(), true
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	return n, mtime, err
+	return n, mtime, synced, err
 }
 
 // download copies remote rel into a temporary local file in the same
@@ -297,7 +304,7 @@ func (e *executor) download(ctx context.Context, c *ftp.Conn, a plan.Action) (pl
 		return plan.Record{}, 0, nil, fmt.Errorf("local folder of %s: %w", a.Path, err)
 	}
 	tmp := tempName(base)
-	n, t, err := e.retr(ctx, c, a, exact)
+	n, t, synced, err := e.retr(ctx, c, a, exact)
 	if !t.IsZero() {
 		mtime = t
 	}
@@ -330,5 +337,9 @@ func (e *executor) download(ctx context.Context, c *ftp.Conn, a plan.Action) (pl
 			local.ModTime = info.ModTime().UTC()
 		}
 	}
-	return plan.Record{Kind: plan.File, Local: local, Remote: remote}, n, commit, nil
+	rec := plan.Record{Kind: plan.File, Local: local, Remote: remote}
+	if synced {
+		return rec, n, nil, commit(nil)
+	}
+	return rec, n, commit, nil
 }
