@@ -178,13 +178,10 @@ func (e *executor) parallelDo(ctx context.Context, units [][]plan.Action) {
 // outcome is recorded when the batch is flushed.
 func (e *executor) one(ctx context.Context, a plan.Action) bool {
 	e.rep.Started(a)
-	rec, n, commit, err := e.attempt(ctx, a)
-	if err == nil && commit != nil {
-		if e.batch != nil {
-			e.batch.add(pending{a: a, rec: rec, n: n, commit: commit})
-			return true
-		}
-		err = commit(nil)
+	rec, n, fin, err := e.attempt(ctx, a)
+	if err == nil && fin != nil {
+		e.batch.add(pending{a: a, rec: rec, n: n, fin: fin})
+		return true
 	}
 	return e.finish(a, rec, n, err)
 }
@@ -227,15 +224,15 @@ func (e *executor) forgetLocked(path string) {
 
 // attempt runs an action, retrying transient failures (4xx replies, broken
 // connections, timeouts) up to three times with growing pauses.
-func (e *executor) attempt(ctx context.Context, a plan.Action) (plan.Record, int64, commitFunc, error) {
+func (e *executor) attempt(ctx context.Context, a plan.Action) (plan.Record, int64, *finisher, error) {
 	backoff := 250 * time.Millisecond
 	for try := 1; ; try++ {
-		rec, n, commit, err := e.do(ctx, a)
+		rec, n, fin, err := e.do(ctx, a)
 		if err == nil || !retryable(err) || try == 3 || ctx.Err() != nil {
 			if err != nil {
 				err = fmt.Errorf("%s %s: %w", a.Op, a.Path, err)
 			}
-			return rec, n, commit, err
+			return rec, n, fin, err
 		}
 		if !sleepCtx(ctx, backoff) {
 			return rec, n, nil, fmt.Errorf("%s %s: %w", a.Op, a.Path, ctx.Err())
@@ -274,7 +271,9 @@ func retryable(err error) bool {
 }
 
 // do runs an action once. Remote actions take a pooled connection.
-func (e *executor) do(ctx context.Context, a plan.Action) (plan.Record, int64, commitFunc, error) {
+// A download whose temporary waits for the batch's fsync returns its
+// finisher; every other action is complete when do returns.
+func (e *executor) do(ctx context.Context, a plan.Action) (plan.Record, int64, *finisher, error) {
 	if a.Op == plan.Download {
 		c, err := e.pool.Get(ctx)
 		if err != nil {
@@ -282,21 +281,28 @@ func (e *executor) do(ctx context.Context, a plan.Action) (plan.Record, int64, c
 		}
 		defer e.pool.Put(c)
 		c.SetPrefetch(true)
-		rec, n, commit, err := e.download(ctx, c, a)
-		if err != nil || e.backup == nil || e.backup.local == "" {
-			return rec, n, commit, err
+		rec, n, fin, err := e.download(ctx, c, a)
+		if err != nil {
+			return rec, n, nil, err
 		}
-		// The current local version goes to the backup folder just
-		// before the new one is renamed into place.
-		return rec, n, func(syncErr error) error {
-			if syncErr == nil {
-				if err := e.beforeOverwrite(ctx, nil, a); err != nil {
-					commit(err) // removes the temporary
-					return err
+		if e.backup != nil && e.backup.local != "" {
+			// The current local version goes to the backup folder just
+			// before the new one is renamed into place.
+			commit := fin.commit
+			fin.commit = func(syncErr error) error {
+				if syncErr == nil {
+					if err := e.beforeOverwrite(ctx, nil, a); err != nil {
+						commit(err) // removes the temporary
+						return err
+					}
 				}
+				return commit(syncErr)
 			}
-			return commit(syncErr)
-		}, nil
+		}
+		if fin.sync == nil { // already durable: finish now
+			return rec, n, nil, fin.commit(nil)
+		}
+		return rec, n, fin, nil
 	}
 	rec, n, err := e.doOther(ctx, a)
 	return rec, n, nil, err

@@ -292,8 +292,10 @@ func (e *executor) retr(ctx context.Context, c *ftp.Conn, a plan.Action, exact b
 }
 
 // download copies remote rel into a temporary local file in the same
-// folder, fsyncs it, sets its mtime and renames it into place.
-func (e *executor) download(ctx context.Context, c *ftp.Conn, a plan.Action) (plan.Record, int64, commitFunc, error) {
+// folder and sets its mtime. The returned finisher renames it into place
+// once it is durable: already fsynced when fin.sync is nil, else when the
+// batch has synced it.
+func (e *executor) download(ctx context.Context, c *ftp.Conn, a plan.Action) (plan.Record, int64, *finisher, error) {
 	remote := a.Remote
 	mtime := remote.ModTime
 	// LIST times are minute or day precise (vsftpd): ask MDTM, in the same
@@ -337,9 +339,19 @@ func (e *executor) download(ctx context.Context, c *ftp.Conn, a plan.Action) (pl
 			local.ModTime = info.ModTime().UTC()
 		}
 	}
-	rec := plan.Record{Kind: plan.File, Local: local, Remote: remote}
-	if synced {
-		return rec, n, nil, commit(nil)
+	fin := &finisher{commit: commit}
+	if !synced {
+		fin.sync = func() error {
+			f, err := d.Open(tmp)
+			if err != nil {
+				return err
+			}
+			err = f.Sync()
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			return err
+		}
 	}
-	return rec, n, commit, nil
+	return plan.Record{Kind: plan.File, Local: local, Remote: remote}, n, fin, nil
 }
