@@ -86,31 +86,42 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res := &Result{Started: o.Now(), DryRun: o.DryRun}
 	defer func() { res.Duration = o.Now().Sub(res.Started) }()
 
-	// The remote walk (logins and listings: the long pole) starts at once;
-	// the state load and the local scan run beside it.
+	// The remote walk (logins and listings: the long pole), the state load
+	// and the local scan run side by side.
 	var (
-		st      plan.State
-		newRoot bool
-		local   *LocalScan
-		remote  *Walk
+		st           plan.State
+		newRoot      bool
+		local        *LocalScan
+		remote       *Walk
+		localMissing bool
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
+		start := time.Now()
+		defer func() { res.Scan.State = time.Since(start) }()
 		var err error
 		if st, err = o.Store.Load(gctx); err != nil {
 			return fmt.Errorf("loading state cache: %w", err)
 		}
-		if newRoot, err = checkLocalRoot(o, st); err != nil {
-			return err
-		}
-		if newRoot {
-			local = &LocalScan{Tree: plan.Tree{Entries: map[string]plan.Meta{}, Unknown: map[string]bool{}}, Temps: map[string]int64{}}
+		return nil
+	})
+	g.Go(func() error {
+		start := time.Now()
+		defer func() { res.Scan.Local = time.Since(start) }()
+		if _, err := os.Stat(o.Local); errors.Is(err, os.ErrNotExist) {
+			if o.Mode != Pull {
+				return fmt.Errorf("%w: %s does not exist", ErrRootVanished, o.Local)
+			}
+			localMissing = true
 			return nil
 		}
+		var err error
 		local, err = ScanLocal(o.Local, o.Exclude)
 		return err
 	})
 	g.Go(func() error {
+		start := time.Now()
+		defer func() { res.Scan.Remote = time.Since(start) }()
 		var err error
 		remote, err = WalkRemote(gctx, o.Pool, o.Remote, o.Parallel, o.Exclude)
 		return err
@@ -118,6 +129,17 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	if localMissing {
+		// A pull may create its local folder, but only on a first run: a
+		// folder the state cache knows files of has vanished.
+		if len(st) > 0 {
+			return nil, fmt.Errorf("%w: %s does not exist", ErrRootVanished, o.Local)
+		}
+		newRoot = true
+		local = &LocalScan{Tree: plan.Tree{Entries: map[string]plan.Meta{}, Unknown: map[string]bool{}}, Temps: map[string]int64{}}
+	}
+	res.Scan.Records, res.Scan.LocalEntries, res.Scan.RemoteEntries = len(st), len(local.Tree.Entries), len(remote.Tree.Entries)
+	res.Scan.Listings, res.Scan.Conns = remote.Listings, remote.Conns
 	for _, w := range append(local.Warnings, remote.Problems...) {
 		res.Warnings = append(res.Warnings, w)
 		o.Reporter.Warn(w)
@@ -227,21 +249,6 @@ func countFiles(t plan.Tree) int {
 		}
 	}
 	return n
-}
-
-// checkLocalRoot reports whether the local root is a pull's destination
-// that does not exist yet (it is created once the remote root is known to
-// exist); a root that vanished after earlier runs is an error, never
-// recreated.
-func checkLocalRoot(o Options, st plan.State) (newRoot bool, err error) {
-	_, err = os.Stat(o.Local)
-	if err == nil || !errors.Is(err, os.ErrNotExist) {
-		return false, nil
-	}
-	if o.Mode != Pull || len(st) > 0 {
-		return false, fmt.Errorf("%w: %s does not exist", ErrRootVanished, o.Local)
-	}
-	return true, nil
 }
 
 // checkRootIdentity stops a run whose local root is empty while the state

@@ -38,6 +38,17 @@ type Result struct {
 	Warnings  []error
 	DryRun    bool
 	Plan      *plan.Plan
+	Scan      ScanStats
+}
+
+// ScanStats tell where the time before planning went. The three parts run
+// side by side, so the slowest one is the run's scan time.
+type ScanStats struct {
+	State, Local, Remote time.Duration
+	Records              int // state records of the root
+	LocalEntries         int // files and folders found locally
+	RemoteEntries        int // files and folders found remotely
+	Listings, Conns      int // remote folder listings, and connections used
 }
 
 // ActionError is one action that failed after its retries.

@@ -56,9 +56,14 @@ type LocalScan struct {
 // or is not a folder.
 var ErrLocalRootMissing = errors.New("local folder is missing")
 
-// ScanLocal walks root without following symlinks (they are skipped with a
-// warning, so nothing outside the root is ever read). Files carry their
-// mtime to the nanosecond.
+// errChanged is a scanned entry whose type changed between the folder's
+// listing and its stat.
+var errChanged = errors.New("changed type during the scan")
+
+// ScanLocal walks root without following symlinks below it (they are
+// skipped with a warning, so nothing outside the root is ever read); root
+// itself may be a symlink to a folder (~/Sync -> /mnt/disk/Sync). Files
+// carry their mtime to the nanosecond.
 func ScanLocal(root string, exclude *Excluder) (*LocalScan, error) {
 	st, err := os.Stat(root)
 	if err != nil {
@@ -77,65 +82,84 @@ func ScanLocal(root string, exclude *Excluder) (*LocalScan, error) {
 	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
 		s.Device = uint64(sys.Dev)
 	}
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		rel, rerr := filepath.Rel(root, p)
-		if rerr != nil {
-			return rerr
-		}
-		rel = filepath.ToSlash(rel)
-		if rel == "." {
-			if err != nil {
-				return err
-			}
-			return nil
-		}
-		if err != nil {
-			// An unreadable folder is unknown, not empty.
-			s.Tree.Unknown[rel] = true
-			s.Warnings = append(s.Warnings, fmt.Errorf("local %s: %w", p, err))
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		return s.add(p, rel, d, exclude)
-	})
+	dir, err := os.Open(root)
 	if err != nil {
+		return nil, fmt.Errorf("scanning %s: %w", root, err)
+	}
+	if err := s.scanDir(dir, root, "", exclude); err != nil {
 		return nil, fmt.Errorf("scanning %s: %w", root, err)
 	}
 	return s, nil
 }
 
-func (s *LocalScan) add(p, rel string, d fs.DirEntry, exclude *Excluder) error {
-	typ := d.Type()
-	isDir := typ.IsDir()
-	if exclude.Excluded(rel, isDir) {
-		if isDir {
-			return fs.SkipDir
+// scanDir adds the entries of the open folder dir (at path p, relative path
+// rel) and of the folders below it, and closes dir. Files are stat'ed
+// relative to their folder's handle, not by full path: one path lookup per
+// folder, not per file. Only the root's own listing failing is an error;
+// a folder below it that cannot be read is unknown, with a warning.
+func (s *LocalScan) scanDir(dir *os.File, p, rel string, exclude *Excluder) error {
+	ents, err := dir.ReadDir(-1)
+	if err != nil {
+		dir.Close()
+		if rel == "" {
+			return err
 		}
+		// An unreadable folder is unknown, not empty.
+		s.Tree.Unknown[rel] = true
+		s.Warnings = append(s.Warnings, fmt.Errorf("local %s: %w", p, err))
 		return nil
 	}
-	switch {
-	case isDir:
-		s.Tree.Entries[rel] = plan.Meta{Kind: plan.Dir}
-	case typ&fs.ModeSymlink != 0:
-		s.Warnings = append(s.Warnings, fmt.Errorf("local %s is a symlink: skipped", p))
-		s.Tree.Unknown[rel] = true
-	case typ.IsRegular():
-		info, err := d.Info()
-		if err != nil {
-			s.Tree.Unknown[rel] = true
-			s.Warnings = append(s.Warnings, fmt.Errorf("local %s: %w", p, err))
-			return nil
+	var subdirs []string
+	for _, d := range ents {
+		name := d.Name()
+		r, full := name, filepath.Join(p, name)
+		if rel != "" {
+			r = rel + "/" + name
 		}
-		if isTemp(d.Name()) {
-			s.Temps[rel] = info.Size()
-			return nil
+		typ := d.Type()
+		isDir := typ.IsDir()
+		if exclude.Excluded(r, isDir) {
+			continue
 		}
-		s.Tree.Entries[rel] = plan.Meta{Kind: plan.File, Size: info.Size(), ModTime: info.ModTime().UTC(), Precision: time.Nanosecond}
-	default:
-		s.Warnings = append(s.Warnings, fmt.Errorf("local %s is not a regular file: skipped", p))
-		s.Tree.Unknown[rel] = true
+		switch {
+		case isDir:
+			s.Tree.Entries[r] = plan.Meta{Kind: plan.Dir}
+			subdirs = append(subdirs, name)
+		case typ&fs.ModeSymlink != 0:
+			s.Warnings = append(s.Warnings, fmt.Errorf("local %s is a symlink: skipped", full))
+			s.Tree.Unknown[r] = true
+		case typ.IsRegular():
+			size, mtime, err := statAt(dir, full, name)
+			if err != nil {
+				s.Tree.Unknown[r] = true
+				s.Warnings = append(s.Warnings, fmt.Errorf("local %s: %w", full, err))
+				continue
+			}
+			if isTemp(name) {
+				s.Temps[r] = size
+				continue
+			}
+			s.Tree.Entries[r] = plan.Meta{Kind: plan.File, Size: size, ModTime: mtime.UTC(), Precision: time.Nanosecond}
+		default:
+			s.Warnings = append(s.Warnings, fmt.Errorf("local %s is not a regular file: skipped", full))
+			s.Tree.Unknown[r] = true
+		}
 	}
-	return nil
+	for _, name := range subdirs {
+		r, full := name, filepath.Join(p, name)
+		if rel != "" {
+			r = rel + "/" + name
+		}
+		sub, err := openDirAt(dir, full, name)
+		if err != nil {
+			s.Tree.Unknown[r] = true
+			s.Warnings = append(s.Warnings, fmt.Errorf("local %s: %w", full, err))
+			continue
+		}
+		if err := s.scanDir(sub, full, r, exclude); err != nil {
+			dir.Close()
+			return err
+		}
+	}
+	return dir.Close()
 }

@@ -32,6 +32,9 @@ type Walk struct {
 	// Temps are leftover temporary files of ferry (relative paths) with
 	// their sizes; they are not in Tree.
 	Temps map[string]int64
+	// Listings is how many folder listings were made (retries included),
+	// Conns on how many connections at most.
+	Listings, Conns int
 }
 
 // WalkRemote lists root and every folder below it, with up to parallel
@@ -59,6 +62,7 @@ func WalkRemote(ctx context.Context, pool *ftp.Pool, root string, parallel int, 
 	if err := errors.Join(w.errs...); err != nil {
 		return nil, err
 	}
+	w.out.Listings, w.out.Conns = w.lists, w.workers
 	return w.out, nil
 }
 
@@ -188,6 +192,9 @@ func (w *remoteWalker) work(ctx context.Context) error {
 				conn.SetPrefetch(true)
 			}
 			entries, err = conn.List(ctx, w.abs(dir))
+			w.mu.Lock()
+			w.lists++
+			w.mu.Unlock()
 		}
 		if ctx.Err() != nil {
 			w.fail(ctx.Err())

@@ -110,14 +110,33 @@ func (r *lineReporter) Finished(res *ferrysync.Result) {
 	if res.DryRun && res.Plan != nil {
 		summary["planned_actions"] = len(res.Plan.Actions)
 	}
+	sc := res.Scan
+	summary["scan"] = map[string]any{
+		"state_seconds": sc.State.Seconds(), "state_records": sc.Records,
+		"local_seconds": sc.Local.Seconds(), "local_entries": sc.LocalEntries,
+		"remote_seconds": sc.Remote.Seconds(), "remote_entries": sc.RemoteEntries,
+		"remote_listings": sc.Listings, "remote_connections": sc.Conns,
+	}
 	if r.quiet && !r.json && len(res.Failed) == 0 {
 		return
+	}
+	if r.verbose > 0 && !r.json {
+		r.emit(nil, fmt.Sprintf("scan: state %d records in %s, local %d entries in %s, remote %d entries in %s (%d listings on %d connections)",
+			sc.Records, ms(sc.State), sc.LocalEntries, ms(sc.Local), sc.RemoteEntries, ms(sc.Remote), sc.Listings, sc.Conns))
 	}
 	text := fmt.Sprintf("%s: %d up (%s), %d down (%s), %d deleted, %d errors in %s (%s/s)",
 		map[bool]string{true: "dry run", false: "done"}[res.DryRun],
 		res.FilesUp, humanBytes(res.BytesUp), res.FilesDown, humanBytes(res.BytesDown), res.Deleted,
 		len(res.Failed), res.Duration.Round(time.Millisecond), humanBytes(int64(rate)))
 	r.emit(summary, text)
+}
+
+// ms rounds d for display: to the millisecond, or to 0.1 ms below 10 ms.
+func ms(d time.Duration) string {
+	if d < 10*time.Millisecond {
+		return d.Round(100 * time.Microsecond).String()
+	}
+	return d.Round(time.Millisecond).String()
 }
 
 func humanBytes(n int64) string {
