@@ -132,6 +132,11 @@ func runSync(ctx context.Context, mode ferrysync.Mode, o syncOptions, localDir, 
 			return &ferrysync.UsageError{What: "--state", Err: err}
 		}
 	}
+	// The first login, the slowest step of a small run, goes on while the
+	// state cache opens.
+	pool := newPool(r, o.parallel)
+	defer pool.Close()
+	pool.Warm(ctx)
 	db, store, rootID, err := openStore(ctx, statePath, local, r.Redacted, o.dryRun)
 	if err != nil {
 		return err
@@ -139,8 +144,6 @@ func runSync(ctx context.Context, mode ferrysync.Mode, o syncOptions, localDir, 
 	if db != nil {
 		defer db.Close()
 	}
-	pool := newPool(r, o.parallel)
-	defer pool.Close()
 	known := loadProfile(ctx, db, r, pool)
 	lines := &lineReporter{out: stdout, errOut: stderr, json: o.json, quiet: o.conn.quiet, verbose: o.conn.verbose, dryRun: o.dryRun}
 	var rep ferrysync.Reporter = lines

@@ -38,6 +38,8 @@ type Pool struct {
 	limit   int
 	reuses  int
 	closed  bool
+	warming bool  // Warm's dial is under way (counted in open)
+	warmErr error // Warm's dial failed: the next Get returns this
 	profMu  sync.Mutex
 	profile Profile
 }
@@ -83,7 +85,7 @@ func (p *Pool) Get(ctx context.Context) (*Conn, error) {
 	defer stop()
 	for {
 		p.mu.Lock()
-		for !p.closed && len(p.idle) == 0 && p.open >= p.limit && ctx.Err() == nil {
+		for !p.closed && len(p.idle) == 0 && (p.open >= p.limit || p.warming) && p.warmErr == nil && ctx.Err() == nil {
 			p.cond.Wait()
 		}
 		if p.closed {
@@ -91,6 +93,11 @@ func (p *Pool) Get(ctx context.Context) (*Conn, error) {
 			return nil, ErrPoolClosed
 		}
 		if err := ctx.Err(); err != nil {
+			p.mu.Unlock()
+			return nil, err
+		}
+		if err := p.warmErr; err != nil {
+			p.warmErr = nil
 			p.mu.Unlock()
 			return nil, err
 		}
@@ -141,6 +148,44 @@ func (p *Pool) Get(ctx context.Context) (*Conn, error) {
 		p.mu.Unlock()
 		return nil, err
 	}
+}
+
+// Warm dials and logs in one connection in the background, so the login
+// overlaps what the caller does before its first Get (opening the state
+// cache, loading the server's profile). The first Get waits for it and
+// takes it, or its error: a login that failed is not tried a second time
+// behind the user's back. Warm does nothing when the pool already has or
+// is making a connection.
+func (p *Pool) Warm(ctx context.Context) {
+	p.mu.Lock()
+	if p.closed || p.open > 0 || p.warming {
+		p.mu.Unlock()
+		return
+	}
+	p.open++
+	p.warming = true
+	p.mu.Unlock()
+	go func() {
+		c, err := dial(ctx, &p.cfg, &p.profMu, &p.profile)
+		p.mu.Lock()
+		p.warming = false
+		closed := p.closed
+		switch {
+		case err != nil:
+			p.open--
+			p.warmErr = err
+		case closed:
+			p.open--
+		default:
+			c.idleSince = time.Now()
+			p.idle = append(p.idle, c)
+		}
+		p.cond.Broadcast()
+		p.mu.Unlock()
+		if err == nil && closed {
+			c.Close()
+		}
+	}()
 }
 
 // Put returns a connection taken with Get. A broken connection is closed

@@ -2,6 +2,7 @@ package ftp_test
 
 import (
 	"context"
+	"errors"
 	gosync "sync"
 	"testing"
 	"time"
@@ -51,5 +52,78 @@ func TestPoolChecksIdleConnections(t *testing.T) {
 	pool.Put(c)
 	if n := srv.Logins(); n != 2 {
 		t.Errorf("logins = %d, want 2 (the dropped connection replaced)", n)
+	}
+}
+
+// TestPoolWarm: the connection Warm dials is the one the first Get gets
+// (one login in all), and a second Warm while it is pooled dials nothing.
+func TestPoolWarm(t *testing.T) {
+	srv := ftptest.NewServer(t.TempDir(), ftptest.Options{})
+	defer srv.Close()
+	ctx := t.Context()
+	pool := ftp.NewPool(ftp.Config{Addr: srv.Addr, User: ftptest.DefaultUser, Password: ftptest.DefaultPassword, Timeout: 5 * time.Second}, 4)
+	defer pool.Close()
+
+	pool.Warm(ctx)
+	pool.Warm(ctx) // already warming: no second dial
+	c, err := pool.Get(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Noop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pool.Put(c)
+	pool.Warm(ctx) // a connection is pooled: nothing to do
+	c, err = pool.Get(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool.Put(c)
+	if n := srv.Logins(); n != 1 {
+		t.Errorf("logins = %d, want 1", n)
+	}
+}
+
+// TestPoolWarmFailedLogin: a login Warm tried and the server refused is
+// reported by the first Get, without a second attempt (a wrong password
+// must not count twice against fail2ban-style limits); a later Get tries
+// again.
+func TestPoolWarmFailedLogin(t *testing.T) {
+	var mu gosync.Mutex
+	passes := 0
+	srv := ftptest.NewServer(t.TempDir(), ftptest.Options{Hook: func(s *ftptest.Session, cmd, arg string) bool {
+		if cmd == "PASS" {
+			mu.Lock()
+			passes++
+			mu.Unlock()
+		}
+		return false
+	}})
+	defer srv.Close()
+	ctx := t.Context()
+	pool := ftp.NewPool(ftp.Config{Addr: srv.Addr, User: ftptest.DefaultUser, Password: "wrong", Timeout: 5 * time.Second}, 4)
+	defer pool.Close()
+
+	pool.Warm(ctx)
+	_, err := pool.Get(ctx)
+	var fe *ftp.Error
+	if !errors.As(err, &fe) || fe.Code != 530 {
+		t.Fatalf("Get after a refused warm login = %v, want the 530", err)
+	}
+	mu.Lock()
+	n := passes
+	mu.Unlock()
+	if n != 1 {
+		t.Errorf("PASS sent %d times, want 1", n)
+	}
+	if _, err := pool.Get(ctx); !errors.As(err, &fe) || fe.Code != 530 {
+		t.Fatalf("second Get = %v, want a fresh 530", err)
+	}
+	mu.Lock()
+	n = passes
+	mu.Unlock()
+	if n != 2 {
+		t.Errorf("PASS sent %d times after the second Get, want 2", n)
 	}
 }
