@@ -89,3 +89,48 @@ func TestServerProfileRemembered(t *testing.T) {
 		t.Errorf("c.txt after a stale profile: %v, %v; want %v", st.ModTime(), err, c)
 	}
 }
+
+// TestReprobe: --reprobe ignores the remembered profile and probes again;
+// the run after it uses what the new probe found.
+func TestReprobe(t *testing.T) {
+	var mu gosync.Mutex
+	readBacks := 0
+	srv := ftptest.NewServer(t.TempDir(), ftptest.Options{
+		DisableMLSD: true, DisableMFMT: true, EnableMDTMSet: true,
+		Hook: func(s *ftptest.Session, cmd, arg string) bool {
+			if cmd == "MDTM" && strings.HasPrefix(arg, "/") { // the read form
+				mu.Lock()
+				readBacks++
+				mu.Unlock()
+			}
+			return false
+		},
+	})
+	defer srv.Close()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	os.MkdirAll(src, 0o755)
+	statePath := filepath.Join(dir, "state.db")
+	for i, extra := range [][]string{nil, nil, {"--reprobe"}, nil} {
+		p := filepath.Join(src, "f"+string(rune('a'+i)))
+		os.WriteFile(p, []byte{byte(i)}, 0o644)
+		mt := time.Date(2024, 1, 1+i, 0, 0, 0, 0, time.UTC)
+		os.Chtimes(p, mt, mt)
+		var out, errOut bytes.Buffer
+		args := append([]string{"push", "-q", "--state", statePath}, extra...)
+		if code := run(append(args, src, srv.URL()+"site"), &out, &errOut); code != 0 {
+			t.Fatalf("push %d: exit %d: %s", i, code, errOut.String())
+		}
+		mu.Lock()
+		got := readBacks
+		readBacks = 0
+		mu.Unlock()
+		want := 0
+		if i == 0 || extra != nil {
+			want = 1
+		}
+		if got != want {
+			t.Errorf("push %d %v: %d MDTM read-backs, want %d", i, extra, got, want)
+		}
+	}
+}

@@ -31,6 +31,7 @@ type syncOptions struct {
 	bwlimit   string
 	verify    bool
 	backupDir string
+	reprobe   bool
 }
 
 func newSyncCmd(mode ferrysync.Mode, stdout, stderr io.Writer) *cobra.Command {
@@ -72,6 +73,7 @@ func newSyncCmd(mode ferrysync.Mode, stdout, stderr io.Writer) *cobra.Command {
 	}
 	fs.BoolVar(&o.verify, "verify", false, "after each transfer, check the file on the far side (server hash when offered, else size)")
 	fs.StringVar(&o.bwlimit, "bwlimit", "", "cap the total transfer rate, bytes per second with K/M/G suffixes (e.g. 2M)")
+	fs.BoolVar(&o.reprobe, "reprobe", false, "forget what earlier runs learned about the server (how it sets mtimes, REST, connection limit) and probe again")
 	return cmd
 }
 
@@ -144,7 +146,10 @@ func runSync(ctx context.Context, mode ferrysync.Mode, o syncOptions, localDir, 
 	if db != nil {
 		defer db.Close()
 	}
-	known := loadProfile(ctx, db, r, pool)
+	var known ftp.Profile
+	if !o.reprobe {
+		known = loadProfile(ctx, db, r, pool)
+	}
 	lines := &lineReporter{out: stdout, errOut: stderr, json: o.json, quiet: o.conn.quiet, verbose: o.conn.verbose, dryRun: o.dryRun}
 	var rep ferrysync.Reporter = lines
 	if !o.json && !o.conn.quiet && !o.dryRun && isTerminal(stdout) {
