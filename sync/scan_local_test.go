@@ -2,6 +2,7 @@ package sync
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -116,6 +117,35 @@ func TestScanLocalRootErrors(t *testing.T) {
 		_, err := ScanLocal(root, nil)
 		if !errors.Is(err, ErrLocalRootMissing) || !strings.Contains(err.Error(), root) {
 			t.Errorf("ScanLocal(%s) = %v, want ErrLocalRootMissing naming the path", root, err)
+		}
+	}
+}
+
+// BenchmarkScanLocal5k scans the benchmark's small profile shape: 5,000
+// files of 4 KiB in 55 folders.
+func BenchmarkScanLocal5k(b *testing.B) {
+	root := b.TempDir()
+	for d := range 5 {
+		for s := range 10 {
+			dir := filepath.Join(root, fmt.Sprintf("d%02d", d), fmt.Sprintf("s%02d", s))
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				b.Fatal(err)
+			}
+			for f := range 100 {
+				if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%03d.bin", f)), make([]byte, 4096), 0o644); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := ScanLocal(root, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(s.Tree.Entries) != 5055 {
+			b.Fatalf("%d entries, want 5055", len(s.Tree.Entries))
 		}
 	}
 }
