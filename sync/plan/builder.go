@@ -130,31 +130,33 @@ func (b *builder) meta(s side, p string) (Meta, bool) {
 // collect gathers and sorts every path of both trees and the state that
 // the scope admits. Sorting puts every folder before what it holds.
 func (b *builder) collect() {
-	set := map[string]bool{}
+	b.paths = make([]string, 0, max(len(b.local.Entries), len(b.remote.Entries), len(b.st)))
 	add := func(p string) {
-		if p == "" || set[p] {
-			return
-		}
 		switch {
+		case p == "":
 		case b.inScope(p):
-			set[p] = true
+			b.paths = append(b.paths, p)
 		case b.aboveScope(p):
-			set[p] = true
+			b.paths = append(b.paths, p)
 			b.ancestorOnly[p] = true
 		}
 	}
+	// Each path once, without a set: a path of remote or st is added
+	// only when the maps before it lack it.
 	for p := range b.local.Entries {
 		add(p)
 	}
 	for p := range b.remote.Entries {
-		add(p)
+		if _, ok := b.local.Entries[p]; !ok {
+			add(p)
+		}
 	}
 	for p := range b.st {
-		add(p)
-	}
-	b.paths = make([]string, 0, len(set))
-	for p := range set {
-		b.paths = append(b.paths, p)
+		_, inLocal := b.local.Entries[p]
+		_, inRemote := b.remote.Entries[p]
+		if !inLocal && !inRemote {
+			add(p)
+		}
 	}
 	slices.Sort(b.paths)
 }
