@@ -126,7 +126,7 @@ func newConnector(abs string) *connector {
 	// the write lock at BEGIN, so two writers queue on the busy timeout
 	// instead of failing to upgrade a read lock.
 	dsn := "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath() + "?_txlock=immediate"
-	return &connector{drv: &sqlite3.SQLiteDriver{ConnectHook: applyPragmas}, dsn: dsn}
+	return &connector{drv: &sqlite3.SQLiteDriver{ConnectHook: setupConn}, dsn: dsn}
 }
 
 func (c *connector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
@@ -143,6 +143,17 @@ func connPragmas() []pragma {
 		{"synchronous", "NORMAL", "1"}, // 1 = NORMAL
 		{"foreign_keys", "ON", "1"},
 	}
+}
+
+// setupConn prepares every new connection: the pragmas, and no checkpoint
+// when it closes (noCheckpointOnClose; best effort, so its error is
+// dropped: without it each exit just checkpoints).
+func setupConn(conn *sqlite3.SQLiteConn) error {
+	if err := applyPragmas(conn); err != nil {
+		return err
+	}
+	noCheckpointOnClose(conn)
+	return nil
 }
 
 // applyPragmas sets each pragma on a new connection and reads it back: a

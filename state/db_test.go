@@ -93,6 +93,11 @@ func TestReopenKeepsData(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// Closing does not checkpoint (noCheckpointOnClose): the records are
+	// still in the WAL, and the next open reads them from there.
+	if st, err := os.Stat(path + "-wal"); err != nil || st.Size() == 0 {
+		t.Errorf("WAL after close: %v, %v; want it kept, not empty", st, err)
+	}
 	db2, err := Open(ctx, path)
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
