@@ -19,35 +19,39 @@ import (
 // TestServerProfileRemembered: how a server sets mtimes is probed once and
 // kept in the state cache. On a vsftpd-shaped server the probe reads the
 // time back with MDTM; a later run pipelines the set-time command at once.
-func TestServerProfileRemembered(t *testing.T) {
+// mdtmServer starts a vsftpd-shaped test server (no MLSD, no MFMT, times
+// set with "MDTM time path") and returns it with a counter of the MDTM
+// read-backs (the probe's "MDTM path") since the counter was last called.
+func mdtmServer(t *testing.T) (*ftptest.Server, func() int) {
 	var mu gosync.Mutex
-	var cmds []string
+	n := 0
 	srv := ftptest.NewServer(t.TempDir(), ftptest.Options{
 		DisableMLSD: true, DisableMFMT: true, EnableMDTMSet: true,
 		Hook: func(s *ftptest.Session, cmd, arg string) bool {
-			mu.Lock()
-			cmds = append(cmds, strings.TrimSpace(cmd+" "+arg))
-			mu.Unlock()
+			if cmd == "MDTM" && strings.HasPrefix(arg, "/") {
+				mu.Lock()
+				n++
+				mu.Unlock()
+			}
 			return false
 		},
 	})
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return srv, func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		got := n
+		n = 0
+		return got
+	}
+}
+
+func TestServerProfileRemembered(t *testing.T) {
+	srv, readBacks := mdtmServer(t)
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src")
 	os.MkdirAll(src, 0o755)
 	statePath := filepath.Join(dir, "state.db")
-	readBacks := func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		n := 0
-		for _, c := range cmds {
-			if strings.HasPrefix(c, "MDTM /") { // the read form: MDTM path
-				n++
-			}
-		}
-		cmds = nil
-		return n
-	}
 	push := func(name, body string, mt time.Time) {
 		t.Helper()
 		p := filepath.Join(src, name)
@@ -93,20 +97,7 @@ func TestServerProfileRemembered(t *testing.T) {
 // TestReprobe: --reprobe ignores the remembered profile and probes again;
 // the run after it uses what the new probe found.
 func TestReprobe(t *testing.T) {
-	var mu gosync.Mutex
-	readBacks := 0
-	srv := ftptest.NewServer(t.TempDir(), ftptest.Options{
-		DisableMLSD: true, DisableMFMT: true, EnableMDTMSet: true,
-		Hook: func(s *ftptest.Session, cmd, arg string) bool {
-			if cmd == "MDTM" && strings.HasPrefix(arg, "/") { // the read form
-				mu.Lock()
-				readBacks++
-				mu.Unlock()
-			}
-			return false
-		},
-	})
-	defer srv.Close()
+	srv, readBacks := mdtmServer(t)
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src")
 	os.MkdirAll(src, 0o755)
@@ -121,10 +112,7 @@ func TestReprobe(t *testing.T) {
 		if code := run(append(args, src, srv.URL()+"site"), &out, &errOut); code != 0 {
 			t.Fatalf("push %d: exit %d: %s", i, code, errOut.String())
 		}
-		mu.Lock()
-		got := readBacks
-		readBacks = 0
-		mu.Unlock()
+		got := readBacks()
 		want := 0
 		if i == 0 || extra != nil {
 			want = 1
