@@ -196,6 +196,51 @@ func (d *dataConn) Write(p []byte) (int, error) {
 	return d.nc.Write(p)
 }
 
+// A FileSource is an upload source backed by a file. On a plain TCP data
+// connection Stor and Append send it with sendfile(2), in sendChunk pieces
+// straight from the page cache, and report each piece to Sent instead of
+// reading it through a buffer.
+type FileSource interface {
+	io.Reader
+	// File is the file to send from its current offset, or nil for the
+	// buffered path (Read).
+	File() *os.File
+	// Sent is told of every piece sent; an error stops the upload.
+	Sent(n int64) error
+}
+
+// sendChunk is how much one sendfile call moves: the write deadline is
+// refreshed, the context checked and progress reported between chunks.
+const sendChunk = 1 << 20
+
+// readFrom copies r to the data connection: with sendfile when r is a
+// FileSource with a file and the connection is plain TCP, else through buf.
+func (d *dataConn) readFrom(r io.Reader, buf []byte) (int64, error) {
+	src, ok := r.(FileSource)
+	tcp, plain := d.nc.(*net.TCPConn)
+	if !ok || !plain || src.File() == nil {
+		return io.CopyBuffer(d, r, buf)
+	}
+	f := src.File()
+	var total int64
+	for {
+		d.nc.SetWriteDeadline(time.Now().Add(d.c.cfg.timeout()))
+		if err := d.ctxErr(); err != nil {
+			return total, err
+		}
+		n, err := tcp.ReadFrom(io.LimitReader(f, sendChunk))
+		total += n
+		if n > 0 {
+			if serr := src.Sent(n); serr != nil && err == nil {
+				err = serr
+			}
+		}
+		if err != nil || n < sendChunk {
+			return total, err
+		}
+	}
+}
+
 func (d *dataConn) ctxErr() error {
 	if d.ctx == nil {
 		return nil

@@ -1,0 +1,85 @@
+package ftp_test
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ferrysync/ferry/sync/ftp"
+	"github.com/ferrysync/ferry/sync/ftp/ftptest"
+)
+
+// fileSource is an ftp.FileSource over an open file that records what
+// Sent was told.
+type fileSource struct {
+	f     *os.File
+	sent  []int64
+	reads int
+}
+
+func (s *fileSource) Read(p []byte) (int, error) { s.reads++; return s.f.Read(p) }
+func (s *fileSource) File() *os.File             { return s.f }
+func (s *fileSource) Sent(n int64) error         { s.sent = append(s.sent, n); return nil }
+
+// TestStorFileSource: a FileSource goes out with sendfile, whole and from
+// an offset (REST, the resume case), over several 1 MiB pieces, each
+// reported to Sent; nothing goes through Read.
+func TestStorFileSource(t *testing.T) {
+	for _, active := range []bool{false, true} {
+		srv := ftptest.NewServer(t.TempDir(), ftptest.Options{})
+		t.Cleanup(srv.Close)
+		cfg := clientConfig(srv, 10*time.Second)
+		cfg.Active = active
+		c := dialServer(t, cfg)
+		ctx := testCtx(t, 20*time.Second)
+
+		data := make([]byte, 2<<20+12345)
+		rng := rand.New(rand.NewPCG(1, 2))
+		for i := range data {
+			data[i] = byte(rng.Uint32())
+		}
+		local := filepath.Join(t.TempDir(), "src")
+		if err := os.WriteFile(local, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, off := range []int64{0, 1<<20 + 7} {
+			f, err := os.Open(local)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.Seek(off, 0); err != nil {
+				t.Fatal(err)
+			}
+			if off > 0 { // the server holds the first off bytes already
+				if err := os.WriteFile(filepath.Join(srv.Root, "dst"), data[:off], 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			src := &fileSource{f: f}
+			n, err := c.Stor(ctx, "/dst", off, src)
+			f.Close()
+			if err != nil {
+				t.Fatalf("active=%v off=%d: %v", active, off, err)
+			}
+			if want := int64(len(data)) - off; n != want {
+				t.Errorf("active=%v off=%d: sent %d bytes, want %d", active, off, n, want)
+			}
+			var sum int64
+			for _, s := range src.sent {
+				sum += s
+			}
+			if sum != n || len(src.sent) < 2 || src.reads != 0 {
+				t.Errorf("active=%v off=%d: Sent calls %v (sum %d), %d Reads; want pieces summing to %d and no Read", active, off, src.sent, sum, src.reads, n)
+			}
+			got, err := os.ReadFile(filepath.Join(srv.Root, "dst"))
+			if err != nil || !bytes.Equal(got, data) {
+				t.Errorf("active=%v off=%d: server file %d bytes (err %v), differs from the source", active, off, len(got), err)
+			}
+		}
+	}
+}
+
+var _ ftp.FileSource = (*fileSource)(nil)
