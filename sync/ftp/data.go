@@ -209,9 +209,51 @@ type FileSource interface {
 	Sent(n int64) error
 }
 
-// sendChunk is how much one sendfile call moves: the write deadline is
+// A FileSink is a download destination backed by a file. On a plain TCP
+// data connection Retr moves the bytes with splice(2), in sendChunk pieces,
+// into the file at its current offset, and reports each piece to Received
+// instead of writing it through Write.
+type FileSink interface {
+	io.Writer
+	// File is the file to write at its current offset, or nil for the
+	// buffered path (Write).
+	File() *os.File
+	// Received is told of every piece written; an error stops the
+	// download.
+	Received(n int64) error
+}
+
+// sendChunk is how much one sendfile or splice call moves: the deadline is
 // refreshed, the context checked and progress reported between chunks.
 const sendChunk = 1 << 20
+
+// writeTo copies the data connection to w: with splice when w is a
+// FileSink with a file and the connection is plain TCP, else through buf.
+func (d *dataConn) writeTo(w io.Writer, buf []byte) (int64, error) {
+	dst, ok := w.(FileSink)
+	tcp, plain := d.nc.(*net.TCPConn)
+	if !ok || !plain || dst.File() == nil {
+		return io.CopyBuffer(w, d, buf)
+	}
+	f := dst.File()
+	var total int64
+	for {
+		d.nc.SetReadDeadline(time.Now().Add(d.c.cfg.timeout()))
+		if err := d.ctxErr(); err != nil {
+			return total, err
+		}
+		n, err := f.ReadFrom(io.LimitReader(tcp, sendChunk))
+		total += n
+		if n > 0 {
+			if rerr := dst.Received(n); rerr != nil && err == nil {
+				err = rerr
+			}
+		}
+		if err != nil || n == 0 {
+			return total, err
+		}
+	}
+}
 
 // readFrom copies r to the data connection: with sendfile when r is a
 // FileSource with a file and the connection is plain TCP, else through buf.
@@ -235,7 +277,7 @@ func (d *dataConn) readFrom(r io.Reader, buf []byte) (int64, error) {
 				err = serr
 			}
 		}
-		if err != nil || n < sendChunk {
+		if err != nil || n == 0 {
 			return total, err
 		}
 	}
