@@ -43,25 +43,6 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// File exposes the file being uploaded to the FTP client's sendfile path
-// (ftp.FileSource), unless a bandwidth limit is on: that path reports a
-// whole 1 MiB piece at once, too coarse to pace.
-func (p *progressReader) File() *os.File {
-	if f, ok := p.r.(*os.File); ok && p.bw == nil {
-		return f
-	}
-	return nil
-}
-
-// Sent counts n bytes sent by sendfile, as Read counts what it reads.
-func (p *progressReader) Sent(n int64) error {
-	p.n += n
-	p.tick(p.n)
-	return nil
-}
-
-var _ ftp.FileSource = (*progressReader)(nil)
-
 type progressWriter struct {
 	w    io.Writer
 	n    int64

@@ -196,21 +196,8 @@ func (d *dataConn) Write(p []byte) (int, error) {
 	return d.nc.Write(p)
 }
 
-// A FileSource is an upload source backed by a file. On a plain TCP data
-// connection Stor and Append send it with sendfile(2), in sendChunk pieces
-// straight from the page cache, and report each piece to Sent instead of
-// reading it through a buffer.
-type FileSource interface {
-	io.Reader
-	// File is the file to send from its current offset, or nil for the
-	// buffered path (Read).
-	File() *os.File
-	// Sent is told of every piece sent; an error stops the upload.
-	Sent(n int64) error
-}
-
 // A FileSink is a download destination backed by a file. On a plain TCP
-// data connection Retr moves the bytes with splice(2), in sendChunk pieces,
+// data connection Retr moves the bytes with splice(2), in spliceChunk pieces,
 // into the file at its current offset, and reports each piece to Received
 // instead of writing it through Write.
 type FileSink interface {
@@ -223,9 +210,9 @@ type FileSink interface {
 	Received(n int64) error
 }
 
-// sendChunk is how much one sendfile or splice call moves: the deadline is
+// spliceChunk is how much one splice call moves: the read deadline is
 // refreshed, the context checked and progress reported between chunks.
-const sendChunk = 1 << 20
+const spliceChunk = 1 << 20
 
 // writeTo copies the data connection to w: with splice when w is a
 // FileSink with a file and the connection is plain TCP, else through buf.
@@ -242,39 +229,11 @@ func (d *dataConn) writeTo(w io.Writer, buf []byte) (int64, error) {
 		if err := d.ctxErr(); err != nil {
 			return total, err
 		}
-		n, err := f.ReadFrom(io.LimitReader(tcp, sendChunk))
+		n, err := f.ReadFrom(io.LimitReader(tcp, spliceChunk))
 		total += n
 		if n > 0 {
 			if rerr := dst.Received(n); rerr != nil && err == nil {
 				err = rerr
-			}
-		}
-		if err != nil || n == 0 {
-			return total, err
-		}
-	}
-}
-
-// readFrom copies r to the data connection: with sendfile when r is a
-// FileSource with a file and the connection is plain TCP, else through buf.
-func (d *dataConn) readFrom(r io.Reader, buf []byte) (int64, error) {
-	src, ok := r.(FileSource)
-	tcp, plain := d.nc.(*net.TCPConn)
-	if !ok || !plain || src.File() == nil {
-		return io.CopyBuffer(d, r, buf)
-	}
-	f := src.File()
-	var total int64
-	for {
-		d.nc.SetWriteDeadline(time.Now().Add(d.c.cfg.timeout()))
-		if err := d.ctxErr(); err != nil {
-			return total, err
-		}
-		n, err := tcp.ReadFrom(io.LimitReader(f, sendChunk))
-		total += n
-		if n > 0 {
-			if serr := src.Sent(n); serr != nil && err == nil {
-				err = serr
 			}
 		}
 		if err != nil || n == 0 {

@@ -255,11 +255,7 @@ func (c *Conn) upload(ctx context.Context, cmd string, offset int64, r io.Reader
 	var n int64
 	_, err := c.transfer(ctx, "", cmd, nil, offset, true, func(rw io.ReadWriter) error {
 		var err error
-		if d, ok := rw.(*dataConn); ok {
-			n, err = d.readFrom(r, c.copyBuf())
-		} else {
-			n, err = io.CopyBuffer(rw, r, c.copyBuf())
-		}
+		n, err = io.CopyBuffer(rw, r, c.copyBuf())
 		return err
 	})
 	return n, err
