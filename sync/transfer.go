@@ -62,33 +62,14 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	n, err := p.w.Write(b)
-	p.Received(int64(n))
-	return n, err
-}
-
-// File exposes the file being downloaded to the FTP client's splice path
-// (ftp.FileSink) when the bytes go to it unchanged and unpaced: not while
-// a resumed download's overlap is checked, nor under a bandwidth limit.
-func (p *progressWriter) File() *os.File {
-	if f, ok := p.w.(*os.File); ok && f == p.f && p.bw == nil {
-		return f
-	}
-	return nil
-}
-
-// Received counts n bytes written (by Write, or by splice) and starts
-// their writeback every writebackChunk bytes.
-func (p *progressWriter) Received(n int64) error {
-	p.n += n
+	p.n += int64(n)
 	p.tick(p.n)
 	if p.f != nil && p.n-p.writtenTo >= writebackChunk {
 		startWriteback(p.f, p.writtenTo, p.n-p.writtenTo)
 		p.writtenTo = p.n
 	}
-	return nil
+	return n, err
 }
-
-var _ ftp.FileSink = (*progressWriter)(nil)
 
 func (e *executor) reader(ctx context.Context, a plan.Action, r io.Reader, off int64) *progressReader {
 	return &progressReader{r: r, n: off, tick: func(n int64) { e.rep.Progress(a, n) }, bw: e.bw.with(ctx)}

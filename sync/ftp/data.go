@@ -196,52 +196,6 @@ func (d *dataConn) Write(p []byte) (int, error) {
 	return d.nc.Write(p)
 }
 
-// A FileSink is a download destination backed by a file. On a plain TCP
-// data connection Retr moves the bytes with splice(2), in spliceChunk pieces,
-// into the file at its current offset, and reports each piece to Received
-// instead of writing it through Write.
-type FileSink interface {
-	io.Writer
-	// File is the file to write at its current offset, or nil for the
-	// buffered path (Write).
-	File() *os.File
-	// Received is told of every piece written; an error stops the
-	// download.
-	Received(n int64) error
-}
-
-// spliceChunk is how much one splice call moves: the read deadline is
-// refreshed, the context checked and progress reported between chunks.
-const spliceChunk = 1 << 20
-
-// writeTo copies the data connection to w: with splice when w is a
-// FileSink with a file and the connection is plain TCP, else through buf.
-func (d *dataConn) writeTo(w io.Writer, buf []byte) (int64, error) {
-	dst, ok := w.(FileSink)
-	tcp, plain := d.nc.(*net.TCPConn)
-	if !ok || !plain || dst.File() == nil {
-		return io.CopyBuffer(w, d, buf)
-	}
-	f := dst.File()
-	var total int64
-	for {
-		d.nc.SetReadDeadline(time.Now().Add(d.c.cfg.timeout()))
-		if err := d.ctxErr(); err != nil {
-			return total, err
-		}
-		n, err := f.ReadFrom(io.LimitReader(tcp, spliceChunk))
-		total += n
-		if n > 0 {
-			if rerr := dst.Received(n); rerr != nil && err == nil {
-				err = rerr
-			}
-		}
-		if err != nil || n == 0 {
-			return total, err
-		}
-	}
-}
-
 func (d *dataConn) ctxErr() error {
 	if d.ctx == nil {
 		return nil

@@ -204,19 +204,10 @@ func (c *Conn) Retr(ctx context.Context, path string, offset int64, w io.Writer)
 	var n int64
 	_, err := c.transfer(ctx, "", "RETR "+path, nil, offset, false, func(rw io.ReadWriter) error {
 		var err error
-		n, err = c.receive(rw, w)
+		n, err = io.CopyBuffer(w, rw, c.copyBuf())
 		return err
 	})
 	return n, err
-}
-
-// receive copies a download's data connection rw into w: with splice when
-// w is a FileSink (dataConn.writeTo), else through the copy buffer.
-func (c *Conn) receive(rw io.ReadWriter, w io.Writer) (int64, error) {
-	if d, ok := rw.(*dataConn); ok {
-		return d.writeTo(w, c.copyBuf())
-	}
-	return io.CopyBuffer(w, rw, c.copyBuf())
 }
 
 // RetrModTime is Retr that also returns the file's modification time
@@ -227,7 +218,7 @@ func (c *Conn) RetrModTime(ctx context.Context, path string, offset int64, w io.
 	var mdtm *Reply
 	_, err = c.transfer(ctx, "MDTM "+path, "RETR "+path, &mdtm, offset, false, func(rw io.ReadWriter) error {
 		var err error
-		n, err = c.receive(rw, w)
+		n, err = io.CopyBuffer(w, rw, c.copyBuf())
 		return err
 	})
 	if mdtm != nil && mdtm.Code == 213 {
