@@ -25,6 +25,7 @@ type RunResult struct {
 	FilesUp, FilesDown, FilesDeleted int
 	BytesUp, BytesDown               int64
 	Errors                           int
+	Conflicts                        int    // two-way conflicts kept as .conflict- copies
 	ErrorText                        string // first or summarised error, for `ferry status`
 }
 
@@ -37,20 +38,22 @@ type Run struct {
 	Remote  string
 	Job     string // "" for a command-line run
 	Mode    string
+	Trigger string // what started it: cli, startup, watch, schedule, manual
 	Started time.Time
 	RunResult
 }
 
 // StartRun records the start of a run of root and returns its id. job is
 // the agent job's name ("" for push/pull/sync from the command line), mode
-// is push, pull or two-way, started is the caller's clock.
-func (db *DB) StartRun(ctx context.Context, root RootID, job, mode string, started time.Time) (RunID, error) {
+// is push, pull or two-way, trigger says what started it (cli, startup,
+// watch, schedule, manual), started is the caller's clock.
+func (db *DB) StartRun(ctx context.Context, root RootID, job, mode, trigger string, started time.Time) (RunID, error) {
 	ns, err := toNanos(started)
 	if err != nil || !ns.Valid {
 		return 0, fmt.Errorf("state: start run of root %d: bad start time %v", root, started)
 	}
 	res, err := db.sql.ExecContext(ctx,
-		`INSERT INTO runs (root_id, job, mode, started) VALUES (?, ?, ?, ?)`, root, job, mode, ns)
+		`INSERT INTO runs (root_id, job, mode, trigger, started) VALUES (?, ?, ?, ?, ?)`, root, job, mode, trigger, ns)
 	if err != nil {
 		return 0, fmt.Errorf("state: start run of root %d: %w", root, err)
 	}
@@ -76,9 +79,9 @@ func (db *DB) FinishRun(ctx context.Context, id RunID, r RunResult) error {
 	}
 	res, err := db.sql.ExecContext(ctx,
 		`UPDATE runs SET ended = ?, result = ?, files_up = ?, files_down = ?, files_deleted = ?,
-		 bytes_up = ?, bytes_down = ?, errors = ?, error_text = ? WHERE id = ?`,
+		 bytes_up = ?, bytes_down = ?, errors = ?, conflicts = ?, error_text = ? WHERE id = ?`,
 		ended, r.Result, r.FilesUp, r.FilesDown, r.FilesDeleted, r.BytesUp, r.BytesDown,
-		r.Errors, r.ErrorText, id)
+		r.Errors, r.Conflicts, r.ErrorText, id)
 	if err != nil {
 		return fmt.Errorf("state: finish run %d: %w", id, err)
 	}
@@ -90,9 +93,9 @@ func (db *DB) FinishRun(ctx context.Context, id RunID, r RunResult) error {
 	return nil
 }
 
-const runCols = `r.id, r.root_id, o.local, o.remote, r.job, r.mode, r.started, r.ended,
+const runCols = `r.id, r.root_id, o.local, o.remote, r.job, r.mode, r.trigger, r.started, r.ended,
 	coalesce(r.result, ''), r.files_up, r.files_down, r.files_deleted, r.bytes_up, r.bytes_down,
-	r.errors, r.error_text`
+	r.errors, r.conflicts, r.error_text`
 
 // LastRuns returns the latest run (by start time, then id) of each root and
 // job, ordered by local path, remote and job.
@@ -148,9 +151,9 @@ func (db *DB) queryRuns(ctx context.Context, query string, args ...any) ([]Run, 
 			r              Run
 			started, ended sql.NullInt64
 		)
-		if err := rows.Scan(&r.ID, &r.Root, &r.Local, &r.Remote, &r.Job, &r.Mode, &started, &ended,
+		if err := rows.Scan(&r.ID, &r.Root, &r.Local, &r.Remote, &r.Job, &r.Mode, &r.Trigger, &started, &ended,
 			&r.Result, &r.FilesUp, &r.FilesDown, &r.FilesDeleted, &r.BytesUp, &r.BytesDown,
-			&r.Errors, &r.ErrorText); err != nil {
+			&r.Errors, &r.Conflicts, &r.ErrorText); err != nil {
 			return nil, err
 		}
 		r.Started, r.Ended = fromNanos(started), fromNanos(ended)

@@ -13,7 +13,7 @@ func TestRunLifecycleRecordsEveryField(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTest(t)
 	root := mustRoot(t, db, "/srv/site", "ftp://deploy@h/www")
-	id, err := db.StartRun(ctx, root, "site", "push", t0)
+	id, err := db.StartRun(ctx, root, "site", "push", "watch", t0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,14 +25,14 @@ func TestRunLifecycleRecordsEveryField(t *testing.T) {
 		t.Errorf("unfinished run = %+v", r)
 	}
 	res := RunResult{Ended: t0.Add(90 * time.Second), Result: ResultPartial, FilesUp: 3, FilesDown: 4,
-		FilesDeleted: 5, BytesUp: 6 << 30, BytesDown: 7, Errors: 2, ErrorText: "upload a.txt: 550 denied"}
+		FilesDeleted: 5, BytesUp: 6 << 30, BytesDown: 7, Errors: 2, Conflicts: 1, ErrorText: "upload a.txt: 550 denied"}
 	mustOK(t, db.FinishRun(ctx, id, res))
 	runs, err = db.Runs(ctx, root, 0)
 	if err != nil || len(runs) != 1 {
 		t.Fatalf("Runs = %v, %v", runs, err)
 	}
 	want := Run{ID: id, Root: root, Local: "/srv/site", Remote: "ftp://deploy@h/www", Job: "site", Mode: "push",
-		Started: t0, RunResult: res}
+		Trigger: "watch", Started: t0, RunResult: res}
 	got := runs[0]
 	if !got.Started.Equal(want.Started) || !got.Ended.Equal(want.Ended) || got.Started.Location() != time.UTC {
 		t.Errorf("times: got %v..%v, want %v..%v UTC", got.Started, got.Ended, want.Started, want.Ended)
@@ -47,7 +47,7 @@ func TestFinishRunRejectsUnknownResultAndRun(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTest(t)
 	root := mustRoot(t, db, "/l", "ftp://h/")
-	id, err := db.StartRun(ctx, root, "", "pull", t0)
+	id, err := db.StartRun(ctx, root, "", "pull", "cli", t0)
 	mustOK(t, err)
 	if err := db.FinishRun(ctx, id, RunResult{Ended: t0, Result: "great"}); err == nil {
 		t.Errorf("result %q accepted", "great")
@@ -55,7 +55,7 @@ func TestFinishRunRejectsUnknownResultAndRun(t *testing.T) {
 	if err := db.FinishRun(ctx, id+100, RunResult{Ended: t0, Result: ResultOK}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("FinishRun of unknown id = %v, want ErrNotFound", err)
 	}
-	if _, err := db.StartRun(ctx, root, "", "pull", time.Time{}); err == nil {
+	if _, err := db.StartRun(ctx, root, "", "pull", "cli", time.Time{}); err == nil {
 		t.Errorf("StartRun with zero time accepted")
 	}
 }
@@ -66,7 +66,7 @@ func TestLastRunsIsNewestPerRootAndJob(t *testing.T) {
 	a := mustRoot(t, db, "/a", "ftp://h/a")
 	b := mustRoot(t, db, "/b", "ftp://h/b")
 	start := func(root RootID, job string, minutes int) RunID {
-		id, err := db.StartRun(ctx, root, job, "push", t0.Add(time.Duration(minutes)*time.Minute))
+		id, err := db.StartRun(ctx, root, job, "push", "schedule", t0.Add(time.Duration(minutes)*time.Minute))
 		mustOK(t, err)
 		return id
 	}

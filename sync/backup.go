@@ -51,10 +51,10 @@ func BackupDir(mode Mode, dir, localRoot, remoteRoot string) (abs, inside string
 			inside = filepath.ToSlash(rel)
 		}
 	default:
-		return "", "", usageErr("--backup-dir", "only applies to push and pull (a two-way sync keeps conflicting versions itself)")
+		return "", "", usageErr("backup_dir", "only applies to push and pull (a two-way sync keeps conflicting versions itself)")
 	}
 	if inside == "" && (abs == path.Clean(remoteRoot) && mode == Push || abs == filepath.Clean(localRoot) && mode == Pull) {
-		return "", "", usageErr("--backup-dir", "%q is the synced folder itself", dir)
+		return "", "", usageErr("backup_dir", "%q is the synced folder itself", dir)
 	}
 	return abs, inside, nil
 }

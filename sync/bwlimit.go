@@ -70,7 +70,7 @@ func ParseRate(s string) (int64, error) {
 	}
 	v, err := strconv.ParseFloat(t, 64)
 	if err != nil || !(v*mult >= 1 && v*mult <= 1<<50) { // also false for NaN
-		return 0, usageErr("--bwlimit", "%q is not a rate: want bytes per second such as 500K, 2M or 1G", s)
+		return 0, usageErr("bwlimit", "%q is not a rate: want bytes per second such as 500K, 2M or 1G", s)
 	}
 	return int64(v * mult), nil
 }

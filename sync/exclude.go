@@ -32,7 +32,7 @@ func NewExcluder(patterns []string) (*Excluder, error) {
 	for _, raw := range patterns {
 		p := strings.TrimSpace(raw)
 		if p == "" {
-			return nil, usageErr("--exclude", "empty pattern")
+			return nil, usageErr("exclude", "empty pattern")
 		}
 		r := rule{}
 		if strings.HasSuffix(p, "/") {
@@ -42,13 +42,13 @@ func NewExcluder(patterns []string) (*Excluder, error) {
 		anchored := strings.HasPrefix(p, "/")
 		p = strings.TrimLeft(p, "/")
 		if degenerate(p) {
-			return nil, usageErr("--exclude", "pattern %q would exclude everything", raw)
+			return nil, usageErr("exclude", "pattern %q would exclude everything", raw)
 		}
 		if !doublestar.ValidatePattern(p) {
-			return nil, usageErr("--exclude", "pattern %q is not a valid glob", raw)
+			return nil, usageErr("exclude", "pattern %q is not a valid glob", raw)
 		}
 		if strings.Contains(p, "\x00") {
-			return nil, usageErr("--exclude", "pattern %q contains a NUL byte", raw)
+			return nil, usageErr("exclude", "pattern %q contains a NUL byte", raw)
 		}
 		r.pattern = p
 		r.anywhere = !anchored && !strings.Contains(p, "/")

@@ -45,8 +45,8 @@ func TestExcluderRejects(t *testing.T) {
 	for _, p := range []string{"", "  ", "/", "**", "**/", "*", "/*", "**/*", "*/**", ".", "..", "[", "a/[b"} {
 		_, err := NewExcluder([]string{p})
 		var ue *UsageError
-		if !errors.As(err, &ue) || ue.What != "--exclude" {
-			t.Errorf("NewExcluder(%q) = %v, want a *UsageError naming --exclude", p, err)
+		if !errors.As(err, &ue) || ue.Field != "exclude" {
+			t.Errorf("NewExcluder(%q) = %v, want a *UsageError naming exclude", p, err)
 		}
 	}
 }

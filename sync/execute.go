@@ -160,10 +160,17 @@ func (e *executor) parallelDo(ctx context.Context, units [][]plan.Action) {
 					e.mu.Unlock()
 					continue
 				}
+				kept := true
 				for _, a := range u {
 					if !e.one(gctx, a) {
+						kept = false
 						break
 					}
+				}
+				if kept && u[0].Conflict > 0 {
+					e.mu.Lock()
+					e.res.Conflicts++
+					e.mu.Unlock()
 				}
 			}
 			return nil

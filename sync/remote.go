@@ -17,18 +17,21 @@ import (
 )
 
 // UsageError is a problem with what the user asked for (a flag, a URL, a
-// config field): the run did not start and nothing was touched. cmd maps it
-// to exit status 2.
+// config field): the run did not start and nothing was touched. Front ends
+// map it to exit status 2.
 type UsageError struct {
-	What string // the flag, argument or field at fault
-	Err  error
+	// Field is the neutral name of the option at fault: remote, local,
+	// exclude, tls, ca_file, bwlimit, backup_dir, parallel, ... Each front
+	// end renders it in its own terms (--exclude, jobs[2].exclude).
+	Field string
+	Err   error
 }
 
-func (e *UsageError) Error() string { return e.What + ": " + e.Err.Error() }
+func (e *UsageError) Error() string { return e.Field + ": " + e.Err.Error() }
 func (e *UsageError) Unwrap() error { return e.Err }
 
-func usageErr(what, format string, args ...any) error {
-	return &UsageError{What: what, Err: fmt.Errorf(format, args...)}
+func usageErr(field, format string, args ...any) error {
+	return &UsageError{Field: field, Err: fmt.Errorf(format, args...)}
 }
 
 // Remote is a parsed REMOTE_URL: where the server is, how to log in and
@@ -58,7 +61,7 @@ type RemoteOptions struct {
 func ParseRemote(raw string, opts RemoteOptions) (*Remote, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, usageErr("REMOTE_URL", "%q is not a URL: %v", redactRaw(raw), errors.Unwrap(err))
+		return nil, usageErr("remote", "%q is not a URL: %v", redactRaw(raw), errors.Unwrap(err))
 	}
 	var mode ftp.TLSMode
 	port := "21"
@@ -67,13 +70,13 @@ func ParseRemote(raw string, opts RemoteOptions) (*Remote, error) {
 	case "ftps":
 		mode, port = ftp.TLSImplicit, "990"
 	default:
-		return nil, usageErr("REMOTE_URL", "%q: scheme must be ftp:// or ftps://", redactRaw(raw))
+		return nil, usageErr("remote", "%q: scheme must be ftp:// or ftps://", redactRaw(raw))
 	}
 	switch opts.TLS {
 	case "":
 	case "off":
 		if u.Scheme == "ftps" {
-			return nil, usageErr("--tls", "off contradicts the ftps:// URL")
+			return nil, usageErr("tls", "off contradicts the ftps:// URL")
 		}
 		mode = ftp.TLSOff
 	case "explicit":
@@ -81,22 +84,22 @@ func ParseRemote(raw string, opts RemoteOptions) (*Remote, error) {
 	case "implicit":
 		mode = ftp.TLSImplicit
 	default:
-		return nil, usageErr("--tls", "%q: must be off, explicit or implicit", opts.TLS)
+		return nil, usageErr("tls", "%q: must be off, explicit or implicit", opts.TLS)
 	}
 	host := u.Hostname()
 	if host == "" {
-		return nil, usageErr("REMOTE_URL", "%q has no host", redactRaw(raw))
+		return nil, usageErr("remote", "%q has no host", redactRaw(raw))
 	}
 	if p := u.Port(); p != "" {
 		port = p
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, usageErr("REMOTE_URL", "%q: query strings and fragments are not supported", redactRaw(raw))
+		return nil, usageErr("remote", "%q: query strings and fragments are not supported", redactRaw(raw))
 	}
 	dir := path.Clean("/" + u.Path)
 	for _, seg := range strings.Split(u.Path, "/") {
 		if seg == ".." {
-			return nil, usageErr("REMOTE_URL", "path %q contains ..", u.Path)
+			return nil, usageErr("remote", "path %q contains ..", u.Path)
 		}
 	}
 	r := &Remote{Dir: dir}
@@ -126,17 +129,17 @@ func ParseRemote(raw string, opts RemoteOptions) (*Remote, error) {
 		if opts.CAFile != "" {
 			pem, err := os.ReadFile(opts.CAFile)
 			if err != nil {
-				return nil, usageErr("--ca-file", "%v", err)
+				return nil, usageErr("ca_file", "%v", err)
 			}
 			pool := x509.NewCertPool()
 			if !pool.AppendCertsFromPEM(pem) {
-				return nil, usageErr("--ca-file", "%s holds no PEM certificate", opts.CAFile)
+				return nil, usageErr("ca_file", "%s holds no PEM certificate", opts.CAFile)
 			}
 			conf.RootCAs = pool
 		}
 		r.Config.TLSConfig = conf
 	} else if opts.CAFile != "" || opts.Insecure {
-		return nil, usageErr("--ca-file/--insecure", "only apply with --tls explicit|implicit or an ftps:// URL")
+		return nil, usageErr("ca_file", "a CA file or insecure only apply with TLS (explicit, implicit or an ftps:// URL)")
 	}
 	red := *u
 	if u.User != nil {

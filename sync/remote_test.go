@@ -54,20 +54,20 @@ func TestParseRemoteRejects(t *testing.T) {
 		opts RemoteOptions
 		what string // the flag or argument named
 	}{
-		{"http://host/", RemoteOptions{}, "REMOTE_URL"},
-		{"ftp:///path", RemoteOptions{}, "REMOTE_URL"},
-		{"ftp://host/a/../../etc", RemoteOptions{}, "REMOTE_URL"},
-		{"ftp://host/?x=1", RemoteOptions{}, "REMOTE_URL"},
-		{"ftp://host/", RemoteOptions{TLS: "bogus"}, "--tls"},
-		{"ftps://host/", RemoteOptions{TLS: "off"}, "--tls"},
-		{"ftp://host/", RemoteOptions{CAFile: "/x.pem"}, "--ca-file/--insecure"},
-		{"ftp://host/", RemoteOptions{TLS: "explicit", CAFile: "/nonexistent.pem"}, "--ca-file"},
-		{"ftp://u:secret@host:bad/", RemoteOptions{}, "REMOTE_URL"},
+		{"http://host/", RemoteOptions{}, "remote"},
+		{"ftp:///path", RemoteOptions{}, "remote"},
+		{"ftp://host/a/../../etc", RemoteOptions{}, "remote"},
+		{"ftp://host/?x=1", RemoteOptions{}, "remote"},
+		{"ftp://host/", RemoteOptions{TLS: "bogus"}, "tls"},
+		{"ftps://host/", RemoteOptions{TLS: "off"}, "tls"},
+		{"ftp://host/", RemoteOptions{CAFile: "/x.pem"}, "ca_file"},
+		{"ftp://host/", RemoteOptions{TLS: "explicit", CAFile: "/nonexistent.pem"}, "ca_file"},
+		{"ftp://u:secret@host:bad/", RemoteOptions{}, "remote"},
 	}
 	for _, tc := range cases {
 		_, err := ParseRemote(tc.url, tc.opts)
 		var ue *UsageError
-		if !errors.As(err, &ue) || ue.What != tc.what {
+		if !errors.As(err, &ue) || ue.Field != tc.what {
 			t.Errorf("ParseRemote(%q, %+v) = %v; want a *UsageError naming %s", tc.url, tc.opts, err, tc.what)
 			continue
 		}

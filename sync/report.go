@@ -34,6 +34,9 @@ type Result struct {
 	BytesUp   int64
 	BytesDown int64
 	Adopted   int // paths found already in step and recorded, nothing moved
+	// Conflicts counts two-way conflicts whose versions were both kept
+	// (the loser under a .conflict- name), so none goes unnoticed.
+	Conflicts int
 	Failed    []ActionError
 	Warnings  []error
 	DryRun    bool

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/ferrysync/ferry/job"
 	ferrysync "github.com/ferrysync/ferry/sync"
 	"github.com/ferrysync/ferry/sync/plan"
 )
@@ -13,7 +14,7 @@ import (
 // TestExitCode pins SPEC "Command line", exit status: 0 everything done; 1
 // the run failed or some actions failed; 2 bad usage or configuration.
 func TestExitCode(t *testing.T) {
-	usage := &ferrysync.UsageError{What: "--parallel", Err: errors.New("must be 1..64")}
+	usage := &ferrysync.UsageError{Field: "parallel", Err: errors.New("must be 1..64")}
 	tests := []struct {
 		name string
 		err  error
@@ -24,7 +25,7 @@ func TestExitCode(t *testing.T) {
 		{"wrapped usage error is 2", fmt.Errorf("push: %w", usage), 2},
 		{"flag parse error is 2", &flagError{errors.New("unknown flag: --x")}, 2},
 		{"run failed is 1", errors.New("remote folder \"/x\" does not exist"), 1},
-		{"some actions failed is 1", fmt.Errorf("%w: 1 of 3", errActionsFailed), 1},
+		{"some actions failed is 1", fmt.Errorf("%w: 1 of 3", job.ErrActionsFailed), 1},
 		{"vanished root is 1", fmt.Errorf("%w: /x is empty", ferrysync.ErrRootVanished), 1},
 		{"max-delete refusal is 1", &plan.TooManyDeletesError{Side: "remote", Deletes: 2, Limit: 0, MaxDelete: true}, 1},
 		{"interrupted is 1", context.Canceled, 1},

@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/ferrysync/ferry/job"
 	ferrysync "github.com/ferrysync/ferry/sync"
-	"github.com/ferrysync/ferry/sync/ftp"
 )
 
 // connFlags are the flags every command that talks to a server shares.
@@ -33,11 +33,24 @@ func (f *connFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "less output")
 }
 
+// apply copies the connection flags into spec and wires -vv tracing to
+// stderr.
+func (f *connFlags) apply(spec *job.Spec, stderr io.Writer) error {
+	if f.timeout <= 0 {
+		return &ferrysync.UsageError{Field: "timeout", Err: fmt.Errorf("must be positive, got %v", f.timeout)}
+	}
+	spec.TLS, spec.Insecure, spec.CAFile, spec.Active, spec.Timeout = f.tls, f.insecure, f.caFile, f.active, f.timeout
+	if f.verbose >= 2 {
+		spec.Trace = func(line string) { fmt.Fprintln(stderr, "ftp:", line) }
+	}
+	return nil
+}
+
 // remote parses REMOTE_URL with the connection flags and the password
 // sources (URL, FERRY_PASSWORD, netrc), and wires -vv tracing to stderr.
 func (f *connFlags) remote(raw string, stderr io.Writer) (*ferrysync.Remote, error) {
 	if f.timeout <= 0 {
-		return nil, &ferrysync.UsageError{What: "--timeout", Err: fmt.Errorf("must be positive, got %v", f.timeout)}
+		return nil, &ferrysync.UsageError{Field: "timeout", Err: fmt.Errorf("must be positive, got %v", f.timeout)}
 	}
 	r, err := ferrysync.ParseRemote(raw, ferrysync.RemoteOptions{
 		TLS: f.tls, Insecure: f.insecure, CAFile: f.caFile, Active: f.active,
@@ -52,5 +65,3 @@ func (f *connFlags) remote(raw string, stderr io.Writer) (*ferrysync.Remote, err
 	}
 	return r, nil
 }
-
-func newPool(r *ferrysync.Remote, n int) *ftp.Pool { return ftp.NewPool(r.Config, n) }

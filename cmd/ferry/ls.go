@@ -41,9 +41,9 @@ func runLs(ctx context.Context, o lsOptions, rawURL string, stdout, stderr io.Wr
 		return err
 	}
 	if o.parallel < 1 {
-		return &ferrysync.UsageError{What: "--parallel", Err: fmt.Errorf("must be at least 1, got %d", o.parallel)}
+		return &ferrysync.UsageError{Field: "parallel", Err: fmt.Errorf("must be at least 1, got %d", o.parallel)}
 	}
-	pool := newPool(r, o.parallel)
+	pool := ftp.NewPool(r.Config, o.parallel)
 	defer pool.Close()
 	var entries []ferrysync.RemoteEntry
 	var problems []error

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 
 	ferrysync "github.com/ferrysync/ferry/sync"
@@ -44,8 +45,31 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintln(stderr, "ferry:", err)
+	fmt.Fprintln(stderr, "ferry:", describe(err))
 	return exitCode(err)
+}
+
+// describe renders err for the command line: a usage error names the flag
+// or argument at fault (--exclude, REMOTE_URL) instead of its neutral field.
+func describe(err error) string {
+	var ue *ferrysync.UsageError
+	if errors.As(err, &ue) {
+		return flagName(ue.Field) + ": " + ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// flagName is the command-line name of a job.Spec field.
+func flagName(field string) string {
+	switch field {
+	case "remote":
+		return "REMOTE_URL"
+	case "local":
+		return "LOCAL_DIR"
+	case "password_env":
+		return "FERRY_PASSWORD"
+	}
+	return "--" + strings.ReplaceAll(field, "_", "-")
 }
 
 // exitCode is the one place errors become exit statuses.
