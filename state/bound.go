@@ -37,6 +37,16 @@ func (s *RootStore) LoadUnder(ctx context.Context, prefixes []string) (plan.Stat
 	return s.db.LoadUnder(ctx, s.root, prefixes)
 }
 
+// LoadPaths returns the records of exactly paths (see DB.LoadPaths).
+func (s *RootStore) LoadPaths(ctx context.Context, paths []string) (plan.State, error) {
+	return s.db.LoadPaths(ctx, s.root, paths)
+}
+
+// FileCounts returns the files the root's records know on each side.
+func (s *RootStore) FileCounts(ctx context.Context) (local, remote int, err error) {
+	return s.db.FileCounts(ctx, s.root)
+}
+
 // Put buffers a record.
 func (s *RootStore) Put(path string, r plan.Record) error { return s.w.Put(path, r) }
 

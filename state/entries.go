@@ -203,3 +203,29 @@ func checkRecord(r plan.Record) error {
 	}
 	return nil
 }
+
+// LoadPaths returns the records of exactly the given paths of root (those
+// that have one), for a change-only run's look-up of the changed paths'
+// parents.
+func (db *DB) LoadPaths(ctx context.Context, root RootID, paths []string) (plan.State, error) {
+	st := plan.State{}
+	for _, p := range paths {
+		err := db.loadInto(ctx, st, `SELECT `+entryCols+` FROM entries WHERE root_id = ? AND path = ?`, root, p)
+		if err != nil {
+			return nil, fmt.Errorf("state: load root %d path %s: %w", root, p, err)
+		}
+	}
+	return st, nil
+}
+
+// FileCounts returns how many files of root the state cache knows on the
+// local and on the remote side, for the delete guards of a run that does
+// not scan the whole tree.
+func (db *DB) FileCounts(ctx context.Context, root RootID) (local, remote int, err error) {
+	err = db.sql.QueryRowContext(ctx, `SELECT coalesce(sum(local_kind = 1), 0), coalesce(sum(remote_kind = 1), 0)
+		FROM entries WHERE root_id = ? AND kind = 1`, root).Scan(&local, &remote)
+	if err != nil {
+		return 0, 0, fmt.Errorf("state: count files of root %d: %w", root, err)
+	}
+	return local, remote, nil
+}

@@ -266,3 +266,27 @@ func mustOK(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+func TestLoadPathsAndFileCounts(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t)
+	root := mustRoot(t, db, "/l", "ftp://h/")
+	other := mustRoot(t, db, "/other", "ftp://h/")
+	localOnly := fileRecord(1)
+	localOnly.Remote = plan.Meta{}
+	putAll(t, db, root, map[string]plan.Record{
+		"a": {Kind: plan.Dir, Local: plan.Meta{Kind: plan.Dir}, Remote: plan.Meta{Kind: plan.Dir}},
+		"a/b": fileRecord(2), "a/c": localOnly, "z": fileRecord(3),
+	})
+	putAll(t, db, other, map[string]plan.Record{"a/b": fileRecord(0), "x": fileRecord(0)})
+	st, err := db.LoadPaths(ctx, root, []string{"a", "a/b", "missing", "x"})
+	mustOK(t, err)
+	if got := keys(st); !slices.Equal(got, []string{"a", "a/b"}) {
+		t.Errorf("LoadPaths = %q, want a,a/b", got)
+	}
+	local, remote, err := db.FileCounts(ctx, root)
+	mustOK(t, err)
+	if local != 3 || remote != 2 {
+		t.Errorf("FileCounts = %d local, %d remote; want 3, 2", local, remote)
+	}
+}

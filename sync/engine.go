@@ -64,6 +64,13 @@ type Options struct {
 	// local for pull). The caller excludes it from the run when it lies
 	// inside the synced folder.
 	BackupDir string
+	// Paths, when not nil, makes this a change-only run (the agent's
+	// watch): only these local paths (relative, slash-separated) and what
+	// lies below them are compared and synced, without a full scan of
+	// either side. A run whose change-only view would be unsafe (a parent
+	// folder unknown to the state, a listing that failed) or whose Store
+	// is not a PartialStore is a full run instead.
+	Paths []string
 }
 
 // ErrRootVanished stops a run whose local root looks missing or replaced.
@@ -86,57 +93,37 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res := &Result{Started: o.Now(), DryRun: o.DryRun}
 	defer func() { res.Duration = o.Now().Sub(res.Started) }()
 
-	// The remote walk (logins and listings: the long pole), the state load
-	// and the local scan run side by side.
 	var (
-		st           plan.State
-		newRoot      bool
-		local        *LocalScan
-		remote       *Walk
-		localMissing bool
+		st            plan.State
+		local         *LocalScan
+		remote        *Walk
+		newRoot       bool
+		localFiles    int // files on each side, for the delete guards
+		remoteFiles   int
+		changeOnlyRan bool
 	)
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
+	if ps, ok := o.Store.(PartialStore); ok && o.Paths != nil {
 		start := time.Now()
-		defer func() { res.Scan.State = time.Since(start) }()
-		var err error
-		if st, err = o.Store.Load(gctx); err != nil {
-			return fmt.Errorf("loading state cache: %w", err)
+		c, err := scanChanges(ctx, o, ps, o.Paths)
+		switch {
+		case err == nil:
+			st, local, remote, changeOnlyRan = c.st, c.local, c.remote, true
+			localFiles, remoteFiles = c.localFiles, c.remoteFiles
+			res.ChangeOnly = true
+			res.Scan.Targets = len(c.targets)
+			res.Scan.Remote = time.Since(start)
+		case errors.Is(err, errNeedFullRun):
+			// Fall through to a full run.
+		default:
+			return nil, err
 		}
-		return nil
-	})
-	g.Go(func() error {
-		start := time.Now()
-		defer func() { res.Scan.Local = time.Since(start) }()
-		if _, err := os.Stat(o.Local); errors.Is(err, os.ErrNotExist) {
-			if o.Mode != Pull {
-				return fmt.Errorf("%w: %s does not exist", ErrRootVanished, o.Local)
-			}
-			localMissing = true
-			return nil
-		}
-		var err error
-		local, err = ScanLocal(o.Local, o.Exclude)
-		return err
-	})
-	g.Go(func() error {
-		start := time.Now()
-		defer func() { res.Scan.Remote = time.Since(start) }()
-		var err error
-		remote, err = WalkRemote(gctx, o.Pool, o.Remote, o.Parallel, o.Exclude)
-		return err
-	})
-	if err := g.Wait(); err != nil {
-		return nil, err
 	}
-	if localMissing {
-		// A pull may create its local folder, but only on a first run: a
-		// folder the state cache knows files of has vanished.
-		if len(st) > 0 {
-			return nil, fmt.Errorf("%w: %s does not exist", ErrRootVanished, o.Local)
+	if !changeOnlyRan {
+		var err error
+		if st, local, remote, newRoot, err = scanFull(ctx, o, res); err != nil {
+			return nil, err
 		}
-		newRoot = true
-		local = &LocalScan{Tree: plan.Tree{Entries: map[string]plan.Meta{}, Unknown: map[string]bool{}}, Temps: map[string]int64{}}
+		localFiles, remoteFiles = countFiles(local.Tree), countFiles(remote.Tree)
 	}
 	res.Scan.Records, res.Scan.LocalEntries, res.Scan.RemoteEntries = len(st), len(local.Tree.Entries), len(remote.Tree.Entries)
 	res.Scan.Listings, res.Scan.Conns = remote.Listings, remote.Conns
@@ -144,15 +131,17 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		res.Warnings = append(res.Warnings, w)
 		o.Reporter.Warn(w)
 	}
-	if err := checkRootIdentity(ctx, o, st, local); err != nil {
-		return nil, err
-	}
-	if remote.RootMissing {
-		if o.Mode == Pull {
-			return nil, fmt.Errorf("remote folder %q does not exist", o.Remote)
+	if !changeOnlyRan {
+		if err := checkRootIdentity(ctx, o, st, local); err != nil {
+			return nil, err
 		}
-		if filesIn(st) > 0 {
-			return nil, fmt.Errorf("remote folder %q does not exist, but the state cache knows %d files there: refusing to sync (was it moved?)", o.Remote, filesIn(st))
+		if remote.RootMissing {
+			if o.Mode == Pull {
+				return nil, fmt.Errorf("remote folder %q does not exist", o.Remote)
+			}
+			if filesIn(st) > 0 {
+				return nil, fmt.Errorf("remote folder %q does not exist, but the state cache knows %d files there: refusing to sync (was it moved?)", o.Remote, filesIn(st))
+			}
 		}
 	}
 
@@ -164,7 +153,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		p = makePlan(o, local, remote, st)
 	}
 	res.Plan = p
-	if err := checkDeletes(o, p, local, remote); err != nil {
+	if err := checkDeletes(o, p, localFiles, remoteFiles); err != nil {
 		return nil, err
 	}
 	o.Reporter.Planned(p)
@@ -202,7 +191,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	ex.batch = newSyncBatch(ex, o.Local)
 	defer ex.batch.close()
-	ex.cleanTemps(ctx, p, local.Temps, remote.Temps)
+	if changeOnlyRan {
+		// Only the changed paths' own temporaries were looked at; they
+		// are resumed, never removed as leftovers of other files.
+		ex.keepTemps(p, local.Temps, remote.Temps)
+	} else {
+		ex.cleanTemps(ctx, p, local.Temps, remote.Temps)
+	}
 	ex.execute(ctx, p)
 	// Flushed even when ctx was cancelled: the records of the actions done
 	// before the interruption must survive it.
@@ -211,6 +206,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	if local.Device != 0 {
 		o.Store.SetMeta(ctx, "device", strconv.FormatUint(local.Device, 10))
+		o.Store.SetMeta(ctx, "identity", local.Identity)
 	}
 	if ctx.Err() != nil {
 		return res, ctx.Err()
@@ -264,21 +260,38 @@ func checkRootIdentity(ctx context.Context, o Options, st plan.State, local *Loc
 	if known > 0 && countFiles(local.Tree) == 0 && o.Mode != Pull {
 		return fmt.Errorf("%w: %s is empty but the state cache remembers %d files there", ErrRootVanished, o.Local, known)
 	}
-	if dev, ok, err := o.Store.Meta(ctx, "device"); err == nil && ok && local.Device != 0 {
-		if dev != strconv.FormatUint(local.Device, 10) && known > 0 {
-			return fmt.Errorf("%w: %s is on another device than at the last run (was %s, now %d)", ErrRootVanished, o.Local, dev, local.Device)
-		}
+	if known > 0 {
+		return checkRootMeta(ctx, o, o.Store, local.Device, local.Identity)
+	}
+	return nil
+}
+
+// checkRootMeta compares the root's device and identity (inode, birth
+// time) with those of the last run: another device is an unmounted disk
+// (the mount point is showing), another identity a folder deleted and
+// re-created.
+func checkRootMeta(ctx context.Context, o Options, s Store, dev uint64, id string) error {
+	if dev == 0 {
+		return nil
+	}
+	if was, ok, err := s.Meta(ctx, "device"); err == nil && ok && was != strconv.FormatUint(dev, 10) {
+		return fmt.Errorf("%w: %s is on another device than at the last run (was %s, now %d)", ErrRootVanished, o.Local, was, dev)
+	}
+	if was, ok, err := s.Meta(ctx, "identity"); err == nil && ok && id != "" && was != id {
+		return fmt.Errorf("%w: %s is another folder than at the last run (inode and birth time were %s, now %s): deleted and re-created?", ErrRootVanished, o.Local, was, id)
 	}
 	return nil
 }
 
 // checkDeletes applies --max-delete (and two-way's half-the-files guard).
-func checkDeletes(o Options, p *plan.Plan, local *LocalScan, remote *Walk) error {
+// localFiles and remoteFiles are the files on each side (a change-only run
+// takes them from the state cache: its trees hold only the changed paths).
+func checkDeletes(o Options, p *plan.Plan, localFiles, remoteFiles int) error {
 	max := o.MaxDelete
 	if max < 0 && o.Mode != TwoWay {
 		return nil
 	}
-	return p.CheckDeletes(countFiles(local.Tree), countFiles(remote.Tree), max)
+	return p.CheckDeletes(localFiles, remoteFiles, max)
 }
 
 // mkdirAll creates the remote root and its parents.
@@ -316,6 +329,24 @@ func ensureRemoteDir(ctx context.Context, c *ftp.Conn, dir string) error {
 		return fmt.Errorf("creating remote folder %s: %w", dir, err)
 	}
 	return nil
+}
+
+// keepTemps is cleanTemps for a change-only run: the temporaries of planned
+// transfers are kept for resuming, and nothing is removed.
+func (e *executor) keepTemps(p *plan.Plan, local, remote map[string]int64) {
+	e.resumeUp, e.resumeDown = map[string]int64{}, map[string]int64{}
+	for _, a := range p.Actions {
+		switch a.Op {
+		case plan.Upload:
+			if n, ok := remote[tempName(a.Path)]; ok {
+				e.resumeUp[a.Path] = n
+			}
+		case plan.Download:
+			if n, ok := local[tempName(a.Path)]; ok {
+				e.resumeDown[a.Path] = n
+			}
+		}
+	}
 }
 
 // cleanTemps removes leftover temporaries of an interrupted run, except
@@ -356,4 +387,54 @@ func (e *executor) cleanTemps(ctx context.Context, p *plan.Plan, local, remote m
 			e.warn(fmt.Errorf("removing remote leftover %s: %w", rel, err))
 		}
 	}
+}
+
+// scanFull runs the remote walk (logins and listings: the long pole), the
+// state load and the local scan side by side. newRoot is a pull's first
+// run into a folder that does not exist yet.
+func scanFull(ctx context.Context, o Options, res *Result) (st plan.State, local *LocalScan, remote *Walk, newRoot bool, err error) {
+	localMissing := false
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		start := time.Now()
+		defer func() { res.Scan.State = time.Since(start) }()
+		var err error
+		if st, err = o.Store.Load(gctx); err != nil {
+			return fmt.Errorf("loading state cache: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		start := time.Now()
+		defer func() { res.Scan.Local = time.Since(start) }()
+		if _, err := os.Stat(o.Local); errors.Is(err, os.ErrNotExist) {
+			if o.Mode != Pull {
+				return fmt.Errorf("%w: %s does not exist", ErrRootVanished, o.Local)
+			}
+			localMissing = true
+			return nil
+		}
+		var err error
+		local, err = ScanLocal(o.Local, o.Exclude)
+		return err
+	})
+	g.Go(func() error {
+		start := time.Now()
+		defer func() { res.Scan.Remote = time.Since(start) }()
+		var err error
+		remote, err = WalkRemote(gctx, o.Pool, o.Remote, o.Parallel, o.Exclude)
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return nil, nil, nil, false, err
+	}
+	if localMissing {
+		// A pull may create its local folder, but only on a first run: a
+		// folder the state cache knows files of has vanished.
+		if len(st) > 0 {
+			return nil, nil, nil, false, fmt.Errorf("%w: %s does not exist", ErrRootVanished, o.Local)
+		}
+		return st, emptyLocal(), remote, true, nil
+	}
+	return st, local, remote, false, nil
 }

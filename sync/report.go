@@ -40,8 +40,11 @@ type Result struct {
 	Failed    []ActionError
 	Warnings  []error
 	DryRun    bool
-	Plan      *plan.Plan
-	Scan      ScanStats
+	// ChangeOnly is true when only the changed paths of Options.Paths were
+	// compared (false for a full run, also one that fell back to it).
+	ChangeOnly bool
+	Plan       *plan.Plan
+	Scan       ScanStats
 }
 
 // ScanStats tell where the time before planning went. The three parts run
@@ -52,6 +55,7 @@ type ScanStats struct {
 	LocalEntries         int // files and folders found locally
 	RemoteEntries        int // files and folders found remotely
 	Listings, Conns      int // remote folder listings, and connections used
+	Targets              int // change-only runs: changed paths compared
 }
 
 // ActionError is one action that failed after its retries.

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/ferrysync/ferry/sync/plan"
@@ -50,6 +49,7 @@ type LocalScan struct {
 	// folders (which are also in Tree.Unknown).
 	Warnings []error
 	Device   uint64 // the root's device, to notice a replaced mount
+	Identity string // the root's inode and birth time, to notice a deleted and re-created folder
 }
 
 // ErrLocalRootMissing is returned by ScanLocal when the root does not exist
@@ -79,9 +79,7 @@ func ScanLocal(root string, exclude *Excluder) (*LocalScan, error) {
 		Tree:  plan.Tree{Entries: map[string]plan.Meta{}, Unknown: map[string]bool{}},
 		Temps: map[string]int64{},
 	}
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-		s.Device = uint64(sys.Dev)
-	}
+	s.Device, s.Identity = rootIdentity(root)
 	dir, err := os.Open(root)
 	if err != nil {
 		return nil, fmt.Errorf("scanning %s: %w", root, err)

@@ -44,13 +44,22 @@ type Walk struct {
 // are recorded as unknown paths too: nothing is done to them or below them.
 // exclude, when non-nil, prunes paths (and never lists excluded folders).
 func WalkRemote(ctx context.Context, pool *ftp.Pool, root string, parallel int, exclude *Excluder) (*Walk, error) {
+	return walkRemote(ctx, pool, root, parallel, exclude, []string{""}, nil)
+}
+
+// walkRemote lists the folders start (relative to root) and, recursively,
+// the subfolders found there. With keep set, only the entries whose
+// relative path keep accepts are taken (and only those folders entered):
+// a change-only run lists the parents of the changed paths and keeps just
+// those paths and what lies below them.
+func walkRemote(ctx context.Context, pool *ftp.Pool, root string, parallel int, exclude *Excluder, start []string, keep func(rel string) bool) (*Walk, error) {
 	if parallel < 1 {
 		parallel = 1
 	}
 	w := &remoteWalker{
-		pool: pool, root: root, exclude: exclude,
+		pool: pool, root: root, exclude: exclude, keep: keep,
 		out:   &Walk{Tree: plan.Tree{Entries: map[string]plan.Meta{}, Unknown: map[string]bool{}}, Temps: map[string]int64{}},
-		queue: []string{""},
+		queue: start,
 		ctx:   ctx,
 	}
 	w.cond = gosync.NewCond(&w.mu)
@@ -70,7 +79,8 @@ type remoteWalker struct {
 	pool    *ftp.Pool
 	root    string
 	exclude *Excluder
-	max     int // listings in flight at most
+	keep    func(rel string) bool // nil: every entry
+	max     int                   // listings in flight at most
 
 	wg      gosync.WaitGroup
 	workers int     // started so far; guarded by mu
@@ -248,6 +258,9 @@ func (w *remoteWalker) add(dir string, entries []ftp.Entry, err error) {
 			rel = dir + "/" + e.Name
 		}
 		isDir := e.Type == ftp.TypeDir
+		if w.keep != nil && !w.keep(rel) {
+			continue
+		}
 		if w.exclude.Excluded(rel, isDir) {
 			continue
 		}
