@@ -41,6 +41,16 @@ type Env struct {
 	Trigger string
 	// Now is the clock; nil: time.Now.
 	Now func() time.Time
+	// Paths, when not nil, makes the run change-only: just these local
+	// paths (relative, slash-separated) are compared and synced (see
+	// sync.Options.Paths).
+	Paths []string
+	// Drain, when closed, makes the run start no more transfers (see
+	// sync.Options.Drain).
+	Drain <-chan struct{}
+	// Waiting, when set, is told (once) that another ferry process is
+	// syncing the same local folder; the run waits for it to finish.
+	Waiting func(pid string)
 }
 
 // Run carries out one run of j: it warms the pool (the first login goes on
@@ -60,6 +70,14 @@ func (j *Job) Run(ctx context.Context, env Env) (*ferrysync.Result, error) {
 	rep := env.Reporter
 	if rep == nil {
 		rep = ferrysync.NopReporter{}
+	}
+	if !j.DryRun {
+		// One local folder is never synced by two processes at once.
+		lock, err := lockRoot(ctx, j.State, j.Local, env.Waiting)
+		if err != nil {
+			return nil, err
+		}
+		defer lock.Unlock()
 	}
 	pool := env.Pool
 	if pool == nil {
@@ -89,6 +107,7 @@ func (j *Job) Run(ctx context.Context, env Env) (*ferrysync.Result, error) {
 		Mode: j.Mode, Local: j.Local, Pool: pool, Remote: j.Remote.Dir, Store: store, Exclude: j.Exclude,
 		Delete: j.Delete, DryRun: j.DryRun, Parallel: j.Parallel, MaxDelete: j.MaxDelete, BWLimit: j.BWLimit,
 		Verify: j.Verify, BackupDir: j.BackupDir, Reporter: rep, Now: env.Now,
+		Paths: env.Paths, Drain: env.Drain,
 	})
 	closeErr := store.Close(context.WithoutCancel(ctx))
 	if !j.DryRun {

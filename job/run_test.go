@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,5 +91,70 @@ func TestRunResultClassifies(t *testing.T) {
 	}
 	if rr := RunResult(failed, nil, end); rr.Errors != 1 || rr.Conflicts != 2 || rr.FilesUp != 1 || rr.ErrorText == "" {
 		t.Errorf("partial run record = %+v", rr)
+	}
+}
+
+// TestRunWaitsForAnotherProcessOnTheSameFolder: one local folder is never
+// synced by two processes at once; a run waits for the holder of the
+// folder's lock (here: this test) and tells who it waits for.
+func TestRunWaitsForAnotherProcessOnTheSameFolder(t *testing.T) {
+	srv := ftptest.NewServer(t.TempDir(), ftptest.Options{})
+	t.Cleanup(func() { srv.Close() })
+	statePath := filepath.Join(t.TempDir(), "state.db")
+	j, err := Resolve(Spec{Mode: ferrysync.Push, Local: t.TempDir(), MaxDelete: -1, State: statePath,
+		Remote: "ftp://" + ftptest.DefaultUser + ":" + ftptest.DefaultPassword + "@" + srv.Addr + "/w"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := lockRoot(context.Background(), statePath, j.Local, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		_, err := j.Run(context.Background(), Env{Waiting: func(pid string) { waited <- pid }})
+		done <- err
+	}()
+	if pid := <-waited; pid != strconv.Itoa(os.Getpid()) {
+		t.Errorf("waiting for pid %s, want %d", pid, os.Getpid())
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("run went ahead while the folder was locked: %v", err)
+	default:
+	}
+	held.Unlock()
+	if err := <-done; err != nil {
+		t.Fatalf("run after the lock was released: %v", err)
+	}
+	// A cancelled wait ends the run with the context's error.
+	held, _ = lockRoot(context.Background(), statePath, j.Local, nil)
+	defer held.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err = j.Run(ctx, Env{Waiting: func(string) { cancel() }})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled wait: err = %v, want context.Canceled", err)
+	}
+}
+
+func TestLockAgentRefusesASecondAgent(t *testing.T) {
+	statePath := filepath.Join(t.TempDir(), "state.db")
+	if AgentRunning(statePath) {
+		t.Fatal("AgentRunning before any agent")
+	}
+	unlock, err := LockAgent(statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LockAgent(statePath); !errors.Is(err, ErrBusy) || !strings.Contains(err.Error(), "another agent runs on it") {
+		t.Errorf("second LockAgent = %v, want ErrBusy", err)
+	}
+	if !AgentRunning(statePath) {
+		t.Error("AgentRunning = false while locked")
+	}
+	unlock()
+	if AgentRunning(statePath) {
+		t.Error("AgentRunning = true after unlock")
 	}
 }

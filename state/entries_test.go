@@ -275,7 +275,7 @@ func TestLoadPathsAndFileCounts(t *testing.T) {
 	localOnly := fileRecord(1)
 	localOnly.Remote = plan.Meta{}
 	putAll(t, db, root, map[string]plan.Record{
-		"a": {Kind: plan.Dir, Local: plan.Meta{Kind: plan.Dir}, Remote: plan.Meta{Kind: plan.Dir}},
+		"a":   {Kind: plan.Dir, Local: plan.Meta{Kind: plan.Dir}, Remote: plan.Meta{Kind: plan.Dir}},
 		"a/b": fileRecord(2), "a/c": localOnly, "z": fileRecord(3),
 	})
 	putAll(t, db, other, map[string]plan.Record{"a/b": fileRecord(0), "x": fileRecord(0)})

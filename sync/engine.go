@@ -64,6 +64,10 @@ type Options struct {
 	// local for pull). The caller excludes it from the run when it lies
 	// inside the synced folder.
 	BackupDir string
+	// Drain, when closed, makes the run start no more actions: those in
+	// flight finish (or end with ctx), the state is saved, and Run returns
+	// ErrDrained if some were left. The agent closes it on SIGTERM.
+	Drain <-chan struct{}
 	// Paths, when not nil, makes this a change-only run (the agent's
 	// watch): only these local paths (relative, slash-separated) and what
 	// lies below them are compared and synced, without a full scan of
@@ -72,6 +76,10 @@ type Options struct {
 	// is not a PartialStore is a full run instead.
 	Paths []string
 }
+
+// ErrDrained is returned by a run stopped through Options.Drain before
+// every action ran. It wraps context.Canceled: the run was interrupted.
+var ErrDrained = fmt.Errorf("stopped before every action ran: %w", context.Canceled)
 
 // ErrRootVanished stops a run whose local root looks missing or replaced.
 var ErrRootVanished = errors.New("local folder looks missing or replaced")
@@ -175,7 +183,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	defer root.Close()
 	dirs := newLocalDirs(root)
 	defer dirs.close()
-	ex := &executor{pool: o.Pool, root: root, dirs: dirs, remoteDir: o.Remote, store: o.Store, rep: o.Reporter, parallel: o.Parallel, res: res, bw: newBandwidth(o.BWLimit), verify: o.Verify}
+	ex := &executor{pool: o.Pool, root: root, dirs: dirs, remoteDir: o.Remote, store: o.Store, rep: o.Reporter, parallel: o.Parallel, res: res, bw: newBandwidth(o.BWLimit), verify: o.Verify, drain: o.Drain}
 	if o.BackupDir != "" {
 		ex.backup = &backups{made: map[string]bool{}}
 		if o.Mode == Push {
@@ -210,6 +218,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	if ctx.Err() != nil {
 		return res, ctx.Err()
+	}
+	if ex.stopped.Load() {
+		return res, ErrDrained
 	}
 	return res, nil
 }

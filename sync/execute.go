@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	gosync "sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -40,10 +41,12 @@ type executor struct {
 	store     Store
 	rep       Reporter
 	parallel  int
-	bw        *bandwidth // --bwlimit; nil: none
-	batch     *syncBatch // batched fsync of downloads; nil: one fsync per file
-	verify    bool       // --verify: check each transfer on the far side
-	backup    *backups   // --backup-dir; nil: none
+	bw        *bandwidth      // --bwlimit; nil: none
+	batch     *syncBatch      // batched fsync of downloads; nil: one fsync per file
+	verify    bool            // --verify: check each transfer on the far side
+	backup    *backups        // --backup-dir; nil: none
+	drain     <-chan struct{} // closed: start no more actions; nil: never
+	stopped   atomic.Bool     // an action was left unstarted because of drain
 
 	// Leftover temporaries (by final path, with their sizes) that a
 	// transfer may resume; read-only during execution.
@@ -119,9 +122,21 @@ func (e *executor) warn(err error) {
 	e.rep.Warn(err)
 }
 
+// draining reports whether the run was asked to start no more actions,
+// and notes that one is being left.
+func (e *executor) draining() bool {
+	select {
+	case <-e.drain:
+		e.stopped.Store(true)
+		return true
+	default:
+		return false
+	}
+}
+
 func (e *executor) serial(ctx context.Context, as []plan.Action) {
 	for _, a := range as {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || e.draining() {
 			return
 		}
 		e.one(ctx, a)
@@ -140,9 +155,15 @@ func (e *executor) parallelDo(ctx context.Context, units [][]plan.Action) {
 	g.Go(func() error {
 		defer close(work)
 		for _, u := range units {
+			if e.draining() {
+				return nil
+			}
 			select {
 			case work <- u:
 			case <-gctx.Done():
+				return nil
+			case <-e.drain:
+				e.stopped.Store(true)
 				return nil
 			}
 		}
