@@ -161,3 +161,17 @@ func (db *DB) queryRuns(ctx context.Context, query string, args ...any) ([]Run, 
 	}
 	return out, rows.Err()
 }
+
+// LastErrors returns, for each root and job, the latest run that recorded
+// an error (failed, partial or interrupted with a message), for `ferry
+// status`'s "last error".
+func (db *DB) LastErrors(ctx context.Context) ([]Run, error) {
+	runs, err := db.queryRuns(ctx, `SELECT `+runCols+` FROM (
+		SELECT *, row_number() OVER (PARTITION BY root_id, job ORDER BY started DESC, id DESC) AS rn
+		FROM runs WHERE error_text != '') r JOIN roots o ON o.id = r.root_id
+		WHERE r.rn = 1 ORDER BY o.local, o.remote, r.job`)
+	if err != nil {
+		return nil, fmt.Errorf("state: last errors: %w", err)
+	}
+	return runs, nil
+}

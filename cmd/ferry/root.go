@@ -26,6 +26,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newSyncCmd(ferrysync.Push, stdout, stderr),
 		newSyncCmd(ferrysync.Pull, stdout, stderr),
 		newSyncCmd(ferrysync.TwoWay, stdout, stderr),
+		newAgentCmd(stderr),
+		newStatusCmd(stdout),
 	)
 	return root
 }

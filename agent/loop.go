@@ -1,0 +1,425 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ferrysync/ferry/job"
+	ferrysync "github.com/ferrysync/ferry/sync"
+	"github.com/ferrysync/ferry/sync/plan"
+)
+
+// Timings of the job loop.
+const (
+	// degradedEvery is how often a job whose watcher is degraded, and
+	// that has no schedule, gets a full run.
+	degradedEvery = 5 * time.Minute
+	// pausedEvery is how often a paused job (local folder missing or
+	// replaced) looks whether its folder is back.
+	pausedEvery = 30 * time.Second
+	// Failed runs (server down, login refused) are retried after a
+	// backoff that doubles from retryMin up to retryMax.
+	retryMin = 5 * time.Second
+	retryMax = 5 * time.Minute
+)
+
+// request is one run to make: a full run, or the changed paths of a
+// watch. Requests coalesce: several become one run.
+type request struct {
+	full    bool
+	paths   map[string]bool
+	trigger string // of the first trigger that asked
+}
+
+func (r *request) any() bool { return r.full || len(r.paths) > 0 }
+
+func (r *request) add(trigger string, full bool, paths []string) {
+	if !r.any() {
+		r.trigger = trigger
+	}
+	if full {
+		r.full = true
+	}
+	if r.paths == nil {
+		r.paths = map[string]bool{}
+	}
+	for _, p := range paths {
+		r.paths[p] = true
+	}
+}
+
+// merge adds what other asks for to r.
+func (r *request) merge(other request) {
+	if !other.any() {
+		return
+	}
+	ps := make([]string, 0, len(other.paths))
+	for p := range other.paths {
+		ps = append(ps, p)
+	}
+	r.add(other.trigger, other.full, ps)
+}
+
+// jobLoop is one job's goroutine: it owns the job's triggers and runs,
+// one at a time. Triggers that arrive during a run wait in their
+// channels (a fired timer, a 1-buffered channel, the watcher's set) and
+// become one follow-up run.
+type jobLoop struct {
+	a      *Agent
+	jc     *JobConfig
+	watch  *watcher         // nil: not watching
+	manual chan struct{}    // 1-buffered: "run now"
+	stop   chan struct{}    // closed: end after the current run (reload)
+	done   chan struct{}    // closed when the loop has ended
+	clock  func() time.Time // the loop's clock (tests: synctest's)
+	after  func(time.Duration) <-chan time.Time
+	failed int  // consecutive failed runs, for the backoff
+	paused bool // the local folder looked missing or replaced
+}
+
+func newJobLoop(a *Agent, jc *JobConfig) *jobLoop {
+	return &jobLoop{
+		a: a, jc: jc, manual: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		clock: time.Now, after: time.After,
+	}
+}
+
+// runNow asks for a full run (coalesced with any pending one).
+func (l *jobLoop) runNow() {
+	select {
+	case l.manual <- struct{}{}:
+	default:
+	}
+}
+
+func (l *jobLoop) name() string { return l.jc.Name() }
+
+// loop runs until ctx ends (the agent stops) or stop is closed (the job is
+// replaced or removed), each time after the current run.
+func (l *jobLoop) loop(ctx context.Context) {
+	defer close(l.done)
+	reg := l.a.reg
+	j := l.jc.Job
+	reg.update(l.name(), func(s *JobStatus) {
+		s.Mode, s.Local, s.Remote, s.Schedule = j.Mode.String(), j.Local, j.Remote.Redacted, l.jc.File.Schedule
+		s.Watch, s.WatchWhy, s.Problem, s.NextRun = WatchOff, "", "", time.Time{}
+	})
+	var watchReady <-chan struct{}
+	if l.jc.Watch {
+		if err := l.startWatch(); err != nil {
+			l.a.log.Warn("watching failed: full runs on the schedule instead", "job", l.name(), "err", err)
+			reg.update(l.name(), func(s *JobStatus) { s.Watch, s.WatchWhy = WatchDegraded, err.Error() })
+		} else {
+			defer l.watch.close()
+			watchReady = l.watch.ready
+		}
+	}
+
+	pending := request{}
+	pending.add(job.TriggerStartup, true, nil)
+	var (
+		schedC <-chan time.Time // the next scheduled run
+		retryC <-chan time.Time // a failed run's retry, or a paused job's look
+		retry  request          // what the retry runs
+		setupC <-chan struct{}  // the watcher's initial watches are in place
+	)
+	if l.watch != nil {
+		setupC = l.watch.setup
+	}
+	armSchedule := func() {
+		schedC = nil
+		next := time.Time{}
+		if l.jc.Schedule != nil {
+			next = l.jc.Schedule.Next(l.clock())
+		} else if l.degraded() {
+			next = l.clock().Add(degradedEvery)
+		}
+		if !next.IsZero() {
+			schedC = l.after(next.Sub(l.clock()))
+		}
+		reg.update(l.name(), func(s *JobStatus) { s.NextRun = next })
+	}
+	armSchedule()
+
+	for {
+		// Gather every trigger that is ready, without waiting.
+		for {
+			got := false
+			select {
+			case <-schedC:
+				pending.add(job.TriggerSchedule, true, nil)
+				armSchedule()
+				got = true
+			case <-l.manual:
+				pending.add(job.TriggerManual, true, nil)
+				got = true
+			case <-watchReady:
+				l.takeChanges(&pending)
+				got = true
+			case <-setupC:
+				setupC = nil
+				l.watchSetupDone(&pending)
+				armSchedule()
+				got = true
+			case <-retryC:
+				retryC = nil
+				pending.merge(retry)
+				retry = request{}
+				got = true
+			default:
+			}
+			if !got {
+				break
+			}
+		}
+		if pending.any() && ctx.Err() == nil && !l.stopping() {
+			req := pending
+			pending = request{}
+			outcome := l.run(ctx, req)
+			switch {
+			case outcome.retry:
+				retry.merge(req)
+				retryC = l.after(outcome.wait)
+			case outcome.retryPaths != nil:
+				r := request{}
+				r.add(job.TriggerWatch, false, outcome.retryPaths)
+				retry.merge(r)
+				retryC = l.after(outcome.wait)
+			}
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-l.stop:
+			return
+		case <-schedC:
+			pending.add(job.TriggerSchedule, true, nil)
+			armSchedule()
+		case <-l.manual:
+			pending.add(job.TriggerManual, true, nil)
+		case <-watchReady:
+			l.takeChanges(&pending)
+		case <-setupC:
+			setupC = nil
+			l.watchSetupDone(&pending)
+			armSchedule()
+		case <-retryC:
+			retryC = nil
+			pending.merge(retry)
+			retry = request{}
+		}
+	}
+}
+
+func (l *jobLoop) stopping() bool {
+	select {
+	case <-l.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+func (l *jobLoop) degraded() bool {
+	st, ok := l.a.reg.Get(l.name())
+	return ok && st.Watch == WatchDegraded
+}
+
+// startWatch starts the job's watcher. Ferry's own files in the tree (the
+// state cache, its journal and locks) never trigger a run.
+func (l *jobLoop) startWatch() error {
+	statePath := l.a.state
+	own := func(rel string) bool {
+		abs := filepath.Join(l.jc.Job.Local, filepath.FromSlash(rel))
+		return abs == statePath || abs == statePath+"-wal" || abs == statePath+"-shm" || abs == statePath+"-journal" ||
+			abs == statePath+".agent.lock" || abs == filepath.Join(filepath.Dir(statePath), "locks") ||
+			filepath.Dir(abs) == filepath.Join(filepath.Dir(statePath), "locks")
+	}
+	w, err := newWatcher(l.jc.Job.Local, l.jc.Job.Exclude, own, l.jc.Debounce)
+	if err != nil {
+		return err
+	}
+	l.watch = w
+	w.start()
+	l.a.reg.update(l.name(), func(s *JobStatus) { s.Watch, s.WatchWhy = WatchStarting, "" })
+	return nil
+}
+
+// watchSetupDone notes that the initial watches are in place. Changes made
+// in a folder after the start-up run scanned it and before its watch
+// existed would be missed: when the start-up run began before the watches
+// were complete, one more full run catches them.
+func (l *jobLoop) watchSetupDone(pending *request) {
+	state, why := l.watch.state()
+	l.a.reg.update(l.name(), func(s *JobStatus) { s.Watch, s.WatchWhy = state, why })
+	if state == WatchDegraded {
+		l.a.log.Warn("watching degraded: full runs on the schedule instead", "job", l.name(), "why", why)
+	}
+	if st, ok := l.a.reg.Get(l.name()); ok && st.Runs > 0 || st.Running {
+		pending.add(job.TriggerWatch, true, nil)
+	}
+}
+
+// takeChanges moves the watcher's collected paths into pending; lost
+// events (or a degraded watcher) make it a full run.
+func (l *jobLoop) takeChanges(pending *request) {
+	paths, lost := l.watch.take()
+	state, why := l.watch.state()
+	if st, ok := l.a.reg.Get(l.name()); ok && st.Watch != state {
+		if state == WatchDegraded {
+			l.a.log.Warn("watching degraded: full runs on the schedule instead", "job", l.name(), "why", why)
+		}
+		l.a.reg.update(l.name(), func(s *JobStatus) { s.Watch, s.WatchWhy = state, why })
+	}
+	if lost {
+		pending.add(job.TriggerWatch, true, nil)
+		return
+	}
+	if len(paths) > 0 {
+		pending.add(job.TriggerWatch, false, paths)
+	}
+}
+
+// outcome says what follows a run: a retry of the same request after
+// wait, a retry of just some paths, or nothing.
+type outcome struct {
+	retry      bool
+	retryPaths []string
+	wait       time.Duration
+}
+
+// run makes one run of req and records it.
+func (l *jobLoop) run(ctx context.Context, req request) outcome {
+	reg := l.a.reg
+	if l.paused && !folderBack(l.jc.Job.Local) {
+		return outcome{retry: true, wait: pausedEvery}
+	}
+	var paths []string
+	if !req.full {
+		paths = make([]string, 0, len(req.paths))
+		for p := range req.paths {
+			paths = append(paths, p)
+		}
+	}
+	started := l.clock()
+	reg.update(l.name(), func(s *JobStatus) { s.Running, s.RunTrigger, s.RunStarted = true, req.trigger, started })
+	rep := &loopReporter{watch: l.watch}
+	res, err := l.a.runner.Run(ctx, l.jc, Run{Trigger: req.trigger, Paths: paths, Drain: l.a.drain, Reporter: rep})
+	reg.update(l.name(), func(s *JobStatus) { s.Running = false; s.Runs++ })
+	l.logRun(req, res, err, l.clock().Sub(started))
+
+	switch {
+	case err == nil:
+		l.recovered()
+		return outcome{}
+	case errors.Is(err, context.Canceled) || errors.Is(err, ferrysync.ErrDrained):
+		return outcome{}
+	case errors.Is(err, job.ErrActionsFailed):
+		l.recovered()
+		// A watch run's failed paths are tried again (the change would
+		// otherwise wait for the next schedule, or forever).
+		var again []string
+		if res != nil && !req.full {
+			for _, f := range res.Failed {
+				again = append(again, f.Action.Path)
+			}
+		}
+		if len(again) > 0 {
+			return outcome{retryPaths: again, wait: retryMin}
+		}
+		return outcome{}
+	case errors.Is(err, ferrysync.ErrRootVanished):
+		l.paused = true
+		l.problem("paused: " + err.Error() + "; resumes by itself when the folder is back")
+		return outcome{retry: true, wait: pausedEvery}
+	default:
+		var tm *plan.TooManyDeletesError
+		if errors.As(err, &tm) {
+			// Refused by a guard: a person must look; the next trigger
+			// tries again.
+			l.problem("refused: " + err.Error())
+			return outcome{}
+		}
+		l.failed++
+		wait := retryMin << min(l.failed-1, 10)
+		if wait > retryMax {
+			wait = retryMax
+		}
+		l.problem("failing: " + err.Error())
+		return outcome{retry: true, wait: wait}
+	}
+}
+
+// problem records (and logs, once per change) why the job is not fine.
+func (l *jobLoop) problem(why string) {
+	st, _ := l.a.reg.Get(l.name())
+	if st.Problem == why {
+		return
+	}
+	l.a.log.Warn("job not in step", "job", l.name(), "problem", why)
+	l.a.reg.update(l.name(), func(s *JobStatus) { s.Problem = why })
+}
+
+// recovered clears a recorded problem (and logs it once).
+func (l *jobLoop) recovered() {
+	l.failed, l.paused = 0, false
+	if st, _ := l.a.reg.Get(l.name()); st.Problem != "" {
+		l.a.log.Info("job back in step", "job", l.name(), "was", st.Problem)
+		l.a.reg.update(l.name(), func(s *JobStatus) { s.Problem = "" })
+	}
+}
+
+func (l *jobLoop) logRun(req request, res *ferrysync.Result, err error, d time.Duration) {
+	attrs := []any{"job", l.name(), "trigger", req.trigger, "duration", d.Round(time.Millisecond)}
+	if !req.full {
+		attrs = append(attrs, "paths", len(req.paths))
+	}
+	if res != nil {
+		attrs = append(attrs, "change_only", res.ChangeOnly, "up", res.FilesUp, "down", res.FilesDown, "deleted", res.Deleted,
+			"bytes_up", res.BytesUp, "bytes_down", res.BytesDown, "conflicts", res.Conflicts, "errors", len(res.Failed))
+	}
+	rr := job.RunResult(res, err, time.Now())
+	attrs = append(attrs, "result", rr.Result)
+	if err != nil {
+		attrs = append(attrs, "err", err.Error())
+		l.a.log.Warn("run", attrs...)
+		return
+	}
+	l.a.log.Info("run", attrs...)
+}
+
+// loopReporter passes a run's events on: it marks what the run itself
+// wrote into the watched tree, so those writes do not trigger a run.
+type loopReporter struct {
+	ferrysync.NopReporter
+	watch *watcher
+}
+
+func (r *loopReporter) Done(a plan.Action, _ int64, err error) {
+	if r.watch == nil || err != nil {
+		return
+	}
+	switch a.Op {
+	case plan.Download, plan.MkdirLocal, plan.DeleteLocal:
+		r.watch.markSelf(a.Path)
+	case plan.RenameLocal:
+		r.watch.markSelf(a.Path)
+		r.watch.markSelf(a.To)
+	}
+}
+
+// folderBack reports whether a paused job's folder is there and not
+// empty, cheaply, before a run is tried.
+func folderBack(dir string) bool {
+	f, err := os.Open(dir)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	names, _ := f.Readdirnames(1)
+	return len(names) > 0
+}
