@@ -126,4 +126,3 @@ func isConfigError(err error) bool {
 	var ce *agent.ConfigError
 	return errors.As(err, &ce)
 }
-

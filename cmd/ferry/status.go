@@ -346,4 +346,3 @@ func completeJobNames(ctx context.Context, o statusOptions) []string {
 	}
 	return out
 }
-
