@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"strings"
 	gosync "sync"
 	"time"
 
@@ -49,7 +50,10 @@ func WalkRemote(ctx context.Context, pool *ftp.Pool, root string, parallel int, 
 	}
 	w := &remoteWalker{
 		pool: pool, root: root, exclude: exclude,
-		out:   &Walk{Tree: plan.Tree{Entries: map[string]plan.Meta{}, Unknown: map[string]bool{}}, Temps: map[string]int64{}},
+		out: &Walk{
+			Tree:  plan.Tree{Entries: map[string]plan.Meta{}, Unknown: map[string]bool{}, Incomplete: map[string]bool{}},
+			Temps: map[string]int64{},
+		},
 		queue: []string{""},
 		ctx:   ctx,
 	}
@@ -231,6 +235,14 @@ func (w *remoteWalker) add(dir string, entries []ftp.Entry, err error) {
 	var fe *ftp.Error
 	switch {
 	case err == nil:
+	case errors.As(err, &inc) && onlyBadNames(inc):
+		// The listing is whole but for names ferry must not use: those
+		// are skipped one by one and the rest syncs. The folder still
+		// holds something unknown, so nothing under it is deleted.
+		w.out.Tree.Incomplete[dir] = true
+		for _, p := range inc.Problems {
+			w.skipBadName(dir, p.(*ftp.BadNameError))
+		}
 	case errors.As(err, &inc):
 		w.out.Tree.Unknown[dir] = true
 		w.out.Problems = append(w.out.Problems, fmt.Errorf("remote folder %q: %w", w.abs(dir), err))
@@ -270,4 +282,34 @@ func (w *remoteWalker) add(dir string, entries []ftp.Entry, err error) {
 			w.out.Problems = append(w.out.Problems, fmt.Errorf("remote %q is a %s: skipped", w.abs(rel), e.Type))
 		}
 	}
+}
+
+// onlyBadNames reports whether every problem of an incomplete listing is
+// an unsafe name (no line left unparsed, no truncation): then every other
+// entry of the folder is known.
+func onlyBadNames(inc *ftp.IncompleteError) bool {
+	for _, p := range inc.Problems {
+		if _, ok := p.(*ftp.BadNameError); !ok {
+			return false
+		}
+	}
+	return len(inc.Problems) > 0
+}
+
+// skipBadName reports an unsafe name of folder dir as a problem. A name
+// that is a valid local name all the same ("a\\b" on Unix) is also made an
+// unknown path, so a local file of that name is neither uploaded over the
+// server's nor deleted. Called with mu held.
+func (w *remoteWalker) skipBadName(dir string, bad *ftp.BadNameError) {
+	if bad.Name != "" && bad.Name != "." && bad.Name != ".." && !strings.ContainsAny(bad.Name, "/\x00") {
+		rel := bad.Name
+		if dir != "" {
+			rel = dir + "/" + bad.Name
+		}
+		if w.exclude.Excluded(rel, false) && w.exclude.Excluded(rel, true) {
+			return
+		}
+		w.out.Tree.Unknown[rel] = true
+	}
+	w.out.Problems = append(w.out.Problems, fmt.Errorf("remote folder %q: %w: skipped", w.abs(dir), bad))
 }
