@@ -74,13 +74,13 @@ func TestRemoteTraversalNamesRejected(t *testing.T) {
 			res := j.mustRun(ctx, t, ferrysync.Pull, func(o *ferrysync.Options) { o.Delete = true })
 			var bad *ftp.BadNameError
 			var rejected []string
-			for _, w := range res.Warnings {
+			for _, w := range res.Problems {
 				if errors.As(w, &bad) {
 					rejected = append(rejected, bad.Name)
 				}
 			}
 			if len(rejected) == 0 {
-				t.Errorf("no warning reports the unsafe names (warnings: %v)", res.Warnings)
+				t.Errorf("no problem reports the unsafe names (problems: %v)", res.Problems)
 			}
 			if entries, err := os.ReadDir(parent); err != nil || len(entries) != 1 {
 				t.Errorf("something was written beside the local root: %v (%v)", entries, err)
@@ -152,11 +152,11 @@ func TestTruncatedListingIsUnknown(t *testing.T) {
 				}
 			}
 			truncated := false
-			for _, w := range res.Warnings {
+			for _, w := range res.Problems {
 				truncated = truncated || errors.Is(w, ftp.ErrTruncated)
 			}
 			if !truncated {
-				t.Errorf("the truncated listing was not reported (warnings: %v)", res.Warnings)
+				t.Errorf("the truncated listing was not reported (problems: %v)", res.Problems)
 			}
 		})
 	}
@@ -231,7 +231,7 @@ func TestUnsafeNameSkipsOnlyThatEntry(t *testing.T) {
 				t.Errorf("pull --delete left %q, want %q (actions %q)", got, want, actions(res))
 			}
 			var rejected []string
-			for _, w := range res.Warnings {
+			for _, w := range res.Problems {
 				if bad := (*ftp.BadNameError)(nil); errors.As(w, &bad) {
 					rejected = append(rejected, bad.Name)
 				}

@@ -24,10 +24,14 @@ type RemoteEntry struct {
 type Walk struct {
 	Tree    plan.Tree
 	Entries []RemoteEntry // every entry seen, symlinks included, in no particular order
-	// Problems are the folders that could not be listed completely (they
-	// are in Tree.Unknown) and entries that were skipped, each error naming
-	// the path.
+	// Problems are what the walk could not know, each error naming the
+	// path: folders that could not be listed completely (in Tree.Unknown)
+	// and names refused as unsafe (their folders are in Tree.Incomplete).
+	// A run with problems is incomplete.
 	Problems []error
+	// Warnings are entries skipped on purpose: symlinks and other special
+	// entries (in Tree.Unknown). They do not make a run incomplete.
+	Warnings []error
 	// RootMissing is true when the root folder itself does not exist.
 	RootMissing bool
 	// Temps are leftover temporary files of ferry (relative paths) with
@@ -39,9 +43,10 @@ type Walk struct {
 }
 
 // WalkRemote lists root and every folder below it, with up to parallel
-// listings in flight, each on a connection of the pool. Folders whose listing
-// failed or was incomplete are recorded in Tree.Unknown, never taken as
-// empty. Remote symlinks cannot be told apart from files or folders, so they
+// listings in flight, each on a connection of the pool. The root's listing
+// failing (after retries) is an error, except when the root does not exist
+// (RootMissing). Folders below it whose listing failed or was incomplete are
+// recorded in Tree.Unknown, never taken as empty. Remote symlinks cannot be told apart from files or folders, so they
 // are recorded as unknown paths too: nothing is done to them or below them.
 // exclude, when non-nil, prunes paths (and never lists excluded folders).
 func WalkRemote(ctx context.Context, pool *ftp.Pool, root string, parallel int, exclude *Excluder) (*Walk, error) {
@@ -204,6 +209,13 @@ func (w *remoteWalker) work(ctx context.Context) error {
 			w.fail(ctx.Err())
 			return ctx.Err()
 		}
+		if dir == "" && rootFailed(err) {
+			// Nothing at all is known: that is a failed run, not an
+			// unknown folder.
+			err = fmt.Errorf("listing remote folder %q: %w", w.root, err)
+			w.fail(err)
+			return err
+		}
 		w.add(dir, entries, err)
 	}
 }
@@ -279,9 +291,18 @@ func (w *remoteWalker) add(dir string, entries []ftp.Entry, err error) {
 			w.out.Tree.Entries[rel] = plan.Meta{Kind: plan.File, Size: e.Size, ModTime: e.ModTime.UTC(), Precision: e.Precision}
 		default:
 			w.out.Tree.Unknown[rel] = true
-			w.out.Problems = append(w.out.Problems, fmt.Errorf("remote %q is a %s: skipped", w.abs(rel), e.Type))
+			w.out.Warnings = append(w.out.Warnings, fmt.Errorf("remote %q is a %s: skipped", w.abs(rel), e.Type))
 		}
 	}
+}
+
+// rootFailed reports whether the root's listing error leaves nothing
+// known: any error but an incomplete listing (its entries are real) and
+// the 550 of a root that does not exist.
+func rootFailed(err error) bool {
+	var inc *ftp.IncompleteError
+	var fe *ftp.Error
+	return err != nil && !errors.As(err, &inc) && !(errors.As(err, &fe) && fe.Code == 550)
 }
 
 // onlyBadNames reports whether every problem of an incomplete listing is
