@@ -318,6 +318,11 @@ func (l *jobLoop) run(ctx context.Context, req request) outcome {
 		return outcome{}
 	case errors.Is(err, context.Canceled) || errors.Is(err, ferrysync.ErrDrained):
 		return outcome{}
+	case errors.Is(err, job.ErrIncomplete) && !errors.Is(err, job.ErrActionsFailed):
+		// Something could not be seen (a folder unknown, a name refused):
+		// the run did what it could; the problem is recorded with it.
+		l.recovered()
+		return outcome{}
 	case errors.Is(err, job.ErrActionsFailed):
 		l.recovered()
 		// A watch run's failed paths are tried again (the change would

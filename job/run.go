@@ -25,6 +25,12 @@ const (
 // but some of its actions failed.
 var ErrActionsFailed = errors.New("some actions failed")
 
+// ErrIncomplete is returned (wrapped, with the count) when a run finished
+// but could not know or use everything it was asked to sync: a folder left
+// unknown, a name refused as unsafe (ferrysync.Result.Problems). Like
+// ErrActionsFailed it makes the run "partial".
+var ErrIncomplete = errors.New("the run was incomplete")
+
 // Env is what a run borrows from its front end. The zero value is a
 // command-line run: Run opens the state cache and a pool of its own and
 // closes both.
@@ -58,8 +64,9 @@ type Env struct {
 // learned, records the run's start, syncs, saves what the run learned about
 // the server and records how the run ended. The Result is returned whenever
 // a plan was made, also with an error. The error is a *ferrysync.UsageError
-// for a bad state cache path, wraps ErrActionsFailed when only some actions
-// failed, and is the run's own error otherwise.
+// for a bad state cache path, wraps ErrActionsFailed when some actions
+// failed and ErrIncomplete when the run had problems (also in a dry run),
+// and is the run's own error otherwise.
 func (j *Job) Run(ctx context.Context, env Env) (*ferrysync.Result, error) {
 	if env.Now == nil {
 		env.Now = time.Now
@@ -125,10 +132,30 @@ func (j *Job) Run(ctx context.Context, env Env) (*ferrysync.Result, error) {
 	if closeErr != nil {
 		return res, fmt.Errorf("saving state cache: %w", closeErr)
 	}
-	if len(res.Failed) > 0 {
-		return res, fmt.Errorf("%w: %d of %d", ErrActionsFailed, len(res.Failed), len(res.Plan.Actions))
+	return res, outcome(res)
+}
+
+// outcome is the error of a run that was carried out: nil, or one wrapping
+// ErrActionsFailed, ErrIncomplete or both.
+func outcome(res *ferrysync.Result) error {
+	failed, problems := len(res.Failed), len(res.Problems)
+	switch {
+	case failed > 0 && problems > 0:
+		return fmt.Errorf("%w: %d of %d; %w: %d %s", ErrActionsFailed, failed, len(res.Plan.Actions),
+			ErrIncomplete, problems, plural(problems, "problem", "problems"))
+	case failed > 0:
+		return fmt.Errorf("%w: %d of %d", ErrActionsFailed, failed, len(res.Plan.Actions))
+	case problems > 0:
+		return fmt.Errorf("%w: %d %s", ErrIncomplete, problems, plural(problems, "problem", "problems"))
 	}
-	return res, nil
+	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // RunResult turns a run's outcome into the record the run history keeps.
@@ -137,10 +164,16 @@ func RunResult(res *ferrysync.Result, runErr error, ended time.Time) state.RunRe
 	if res != nil {
 		rr.FilesUp, rr.FilesDown, rr.FilesDeleted = res.FilesUp, res.FilesDown, res.Deleted
 		rr.BytesUp, rr.BytesDown = res.BytesUp, res.BytesDown
-		rr.Errors, rr.Conflicts = len(res.Failed), res.Conflicts
-		if len(res.Failed) > 0 {
+		// Errors counts failed actions and problems alike: each is
+		// something the run did not do.
+		rr.Errors, rr.Conflicts = len(res.Failed)+len(res.Problems), res.Conflicts
+		switch {
+		case len(res.Failed) > 0:
 			rr.Result = state.ResultPartial
 			rr.ErrorText = res.Failed[0].Error()
+		case len(res.Problems) > 0:
+			rr.Result = state.ResultPartial
+			rr.ErrorText = res.Problems[0].Error()
 		}
 	}
 	if runErr != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -156,5 +157,99 @@ func TestLockAgentRefusesASecondAgent(t *testing.T) {
 	unlock()
 	if AgentRunning(statePath) {
 		t.Error("AgentRunning = true after unlock")
+	}
+}
+
+// TestRunIncompleteIsPartial pins "what a run could not see fails it":
+// a folder left unknown or a name refused as unsafe used to be a warning
+// of a run that exited 0 and was recorded "ok". Now Run returns an error
+// wrapping ErrIncomplete and the run is recorded "partial"; the root's
+// own listing failing is a failed run. A skipped symlink stays a warning.
+func TestRunIncompleteIsPartial(t *testing.T) {
+	const mod = "modify=20230506070809"
+	tests := []struct {
+		name     string
+		dir      string   // the remote folder whose MLSD the hook answers
+		lines    []string // nil: the hook stalls until the client gives up
+		final    string
+		wantErr  error // nil: the run succeeds
+		result   string
+		problems int
+		warnings int
+	}{
+		{name: "unsafe name in a folder listing", dir: "/site/sub",
+			lines:   []string{"type=file;size=4;" + mod + "; good.txt", "type=file;size=4;" + mod + "; ../evil"},
+			wantErr: ErrIncomplete, result: state.ResultPartial, problems: 1},
+		{name: "folder listing with a line that does not parse", dir: "/site/sub",
+			lines:   []string{"type=file;size=4;" + mod + "; good.txt", "garbage without facts"},
+			wantErr: ErrIncomplete, result: state.ResultPartial, problems: 1},
+		{name: "folder listing cut short by the server", dir: "/site/sub",
+			lines: []string{"type=file;size=4;" + mod + "; good.txt"}, final: "226 Output truncated to 1 matches",
+			wantErr: ErrIncomplete, result: state.ResultPartial, problems: 1},
+		{name: "folder listing refused", dir: "/site/sub",
+			final:   "550 Permission denied",
+			wantErr: ErrIncomplete, result: state.ResultPartial, problems: 1},
+		{name: "root listing stalls", dir: "/site", result: state.ResultFailed},
+		{name: "remote symlink is only a warning", dir: "/site/sub",
+			lines:  []string{"type=file;size=4;" + mod + "; good.txt", "type=OS.unix=symlink;" + mod + "; link"},
+			result: state.ResultOK, warnings: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			srvRoot := t.TempDir()
+			good := filepath.Join(srvRoot, "site", "sub", "good.txt")
+			os.MkdirAll(filepath.Dir(good), 0o755)
+			if err := os.WriteFile(good, []byte("good"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			srv := ftptest.NewServer(srvRoot, ftptest.Options{Hook: func(s *ftptest.Session, cmd, arg string) bool {
+				if cmd != "MLSD" || path.Clean(arg) != tt.dir {
+					return false
+				}
+				switch {
+				case tt.lines == nil && tt.final == "":
+					s.Stall()
+				case tt.lines == nil:
+					code, msg, _ := strings.Cut(tt.final, " ")
+					n, _ := strconv.Atoi(code)
+					s.Reply(n, msg)
+				default:
+					s.ServeList(tt.lines, tt.final)
+				}
+				return true
+			}})
+			t.Cleanup(srv.Close)
+			db, err := state.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			j, err := Resolve(Spec{Mode: ferrysync.Pull, Local: t.TempDir(), MaxDelete: -1, Timeout: 300 * time.Millisecond,
+				Remote: "ftp://" + ftptest.DefaultUser + ":" + ftptest.DefaultPassword + "@" + srv.Addr + "/site"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := j.Run(ctx, Env{DB: db})
+			switch {
+			case tt.result == state.ResultOK && err != nil:
+				t.Errorf("Run: %v, want success", err)
+			case tt.result != state.ResultOK && err == nil:
+				t.Errorf("Run succeeded, want a %s run", tt.result)
+			case tt.wantErr != nil && !errors.Is(err, tt.wantErr):
+				t.Errorf("Run: %v, want an error wrapping %v", err, tt.wantErr)
+			}
+			if res != nil && (len(res.Problems) != tt.problems || len(res.Warnings) != tt.warnings) {
+				t.Errorf("problems %q, warnings %q: want %d and %d", res.Problems, res.Warnings, tt.problems, tt.warnings)
+			}
+			runs, err := db.LastRuns(ctx)
+			if err != nil || len(runs) != 1 {
+				t.Fatalf("LastRuns = %v, %v", runs, err)
+			}
+			if r := runs[0]; r.Result != tt.result || (tt.result != state.ResultOK) != (r.ErrorText != "") {
+				t.Errorf("recorded run: result %q, error %q; want %q", r.Result, r.ErrorText, tt.result)
+			}
+		})
 	}
 }

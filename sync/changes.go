@@ -103,7 +103,7 @@ func scanChanges(ctx context.Context, o Options, ps PartialStore, paths []string
 	if c.remote, err = walkRemote(ctx, o.Pool, o.Remote, o.Parallel, o.Exclude, start, keep); err != nil {
 		return nil, err
 	}
-	if c.remote.RootMissing || len(c.remote.Problems) > 0 {
+	if c.remote.RootMissing || len(c.remote.Problems) > 0 || len(c.remote.Tree.Unknown) > 0 {
 		return nil, fmt.Errorf("%w: a parent folder's listing failed", errNeedFullRun)
 	}
 	// The parents themselves are folders in step on both sides (their
@@ -249,8 +249,7 @@ func scanLocalTargets(root string, targets []string, ex *Excluder) (*LocalScan, 
 		case errors.Is(err, fs.ErrNotExist):
 			continue
 		case err != nil:
-			s.Tree.Unknown[t] = true
-			s.Warnings = append(s.Warnings, fmt.Errorf("local %s: %w", full, err))
+			s.unreadable(t, fmt.Errorf("local %s: %w", full, err))
 		case st.Mode()&fs.ModeSymlink != 0:
 			s.Tree.Unknown[t] = true
 			s.Warnings = append(s.Warnings, fmt.Errorf("local %s is a symlink: skipped", full))
@@ -265,13 +264,11 @@ func scanLocalTargets(root string, targets []string, ex *Excluder) (*LocalScan, 
 			s.Tree.Entries[t] = plan.Meta{Kind: plan.Dir}
 			dir, err := os.Open(full)
 			if err != nil {
-				s.Tree.Unknown[t] = true
-				s.Warnings = append(s.Warnings, fmt.Errorf("local %s: %w", full, err))
+				s.unreadable(t, fmt.Errorf("local %s: %w", full, err))
 				continue
 			}
 			if err := s.scanDir(dir, full, t, ex); err != nil {
-				s.Tree.Unknown[t] = true
-				s.Warnings = append(s.Warnings, fmt.Errorf("local %s: %w", full, err))
+				s.unreadable(t, fmt.Errorf("local %s: %w", full, err))
 			}
 		default:
 			s.Tree.Unknown[t] = true
@@ -282,9 +279,13 @@ func scanLocalTargets(root string, targets []string, ex *Excluder) (*LocalScan, 
 }
 
 func emptyLocal() *LocalScan {
-	return &LocalScan{Tree: plan.Tree{Entries: map[string]plan.Meta{}, Unknown: map[string]bool{}}, Temps: map[string]int64{}}
+	return &LocalScan{Tree: emptyTree(), Temps: map[string]int64{}}
 }
 
 func emptyWalk() *Walk {
-	return &Walk{Tree: plan.Tree{Entries: map[string]plan.Meta{}, Unknown: map[string]bool{}}, Temps: map[string]int64{}}
+	return &Walk{Tree: emptyTree(), Temps: map[string]int64{}}
+}
+
+func emptyTree() plan.Tree {
+	return plan.Tree{Entries: map[string]plan.Meta{}, Unknown: map[string]bool{}, Incomplete: map[string]bool{}}
 }

@@ -84,10 +84,11 @@ var ErrDrained = fmt.Errorf("stopped before every action ran: %w", context.Cance
 // ErrRootVanished stops a run whose local root looks missing or replaced.
 var ErrRootVanished = errors.New("local folder looks missing or replaced")
 
-// Run scans both sides, plans and executes one sync. Failed actions do not
-// stop the run: they are listed in the Result, and Run returns an error
-// only when the run could not be carried out at all (bad root, listing of
-// the root failed, guard refused the plan).
+// Run scans both sides, plans and executes one sync. Failed actions and
+// problems (folders left unknown, unsafe names) do not stop the run: they
+// are listed in the Result, and Run returns an error only when the run
+// could not be carried out at all (bad root, listing of the root failed,
+// guard refused the plan).
 func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Reporter == nil {
 		o.Reporter = NopReporter{}
@@ -135,9 +136,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	res.Scan.Records, res.Scan.LocalEntries, res.Scan.RemoteEntries = len(st), len(local.Tree.Entries), len(remote.Tree.Entries)
 	res.Scan.Listings, res.Scan.Conns = remote.Listings, remote.Conns
-	for _, w := range append(local.Warnings, remote.Problems...) {
+	for _, w := range append(local.Warnings, remote.Warnings...) {
 		res.Warnings = append(res.Warnings, w)
 		o.Reporter.Warn(w)
+	}
+	for _, p := range append(local.Problems, remote.Problems...) {
+		res.Problems = append(res.Problems, p)
+		o.Reporter.Problem(p)
 	}
 	if !changeOnlyRan {
 		if err := checkRootIdentity(ctx, o, st, local); err != nil {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/ferrysync/ferry/internal/ftpd"
@@ -73,13 +74,13 @@ func TestRemoteTraversalNamesRejected(t *testing.T) {
 			res := j.mustRun(ctx, t, ferrysync.Pull, func(o *ferrysync.Options) { o.Delete = true })
 			var bad *ftp.BadNameError
 			var rejected []string
-			for _, w := range res.Warnings {
+			for _, w := range res.Problems {
 				if errors.As(w, &bad) {
 					rejected = append(rejected, bad.Name)
 				}
 			}
 			if len(rejected) == 0 {
-				t.Errorf("no warning reports the unsafe names (warnings: %v)", res.Warnings)
+				t.Errorf("no problem reports the unsafe names (problems: %v)", res.Problems)
 			}
 			if entries, err := os.ReadDir(parent); err != nil || len(entries) != 1 {
 				t.Errorf("something was written beside the local root: %v (%v)", entries, err)
@@ -151,11 +152,117 @@ func TestTruncatedListingIsUnknown(t *testing.T) {
 				}
 			}
 			truncated := false
-			for _, w := range res.Warnings {
+			for _, w := range res.Problems {
 				truncated = truncated || errors.Is(w, ftp.ErrTruncated)
 			}
 			if !truncated {
-				t.Errorf("the truncated listing was not reported (warnings: %v)", res.Warnings)
+				t.Errorf("the truncated listing was not reported (problems: %v)", res.Problems)
+			}
+		})
+	}
+}
+
+// TestUnsafeNameSkipsOnlyThatEntry pins "one hostile name does not hide
+// its folder": a listing of /site/sub with unsafe names (../evil, a/b, a
+// backslash, NUL) next to honest entries used to leave the whole folder
+// unknown, so a pull took nothing from it (not even good.txt). Each unsafe
+// entry is skipped and reported; the honest ones sync; and since the folder
+// holds something unknown, nothing under it is deleted on either side.
+func TestUnsafeNameSkipsOnlyThatEntry(t *testing.T) {
+	const mod = "modify=20230506070809"
+	listings := map[string][]string{
+		"mlsd": {
+			"type=file;size=4;" + mod + "; good.txt",
+			"type=file;size=11;" + mod + "; remote-only.txt",
+			"type=dir;" + mod + "; nested",
+			"type=file;size=4;" + mod + "; ../evil",
+			"type=dir;" + mod + "; a/b",
+			"type=file;size=4;" + mod + "; back\\slash",
+			"type=file;size=4;" + mod + "; nul\x00name",
+		},
+		"list": {
+			"-rw-r--r--    1 ftp      ftp             4 May 06  2023 good.txt",
+			"-rw-r--r--    1 ftp      ftp            11 May 06  2023 remote-only.txt",
+			"drwxr-xr-x    2 ftp      ftp          4096 May 06  2023 nested",
+			"-rw-r--r--    1 ftp      ftp             4 May 06  2023 ../evil",
+			"drwxr-xr-x    2 ftp      ftp          4096 May 06  2023 a/b",
+			"-rw-r--r--    1 ftp      ftp             4 May 06  2023 back\\slash",
+			"-rw-r--r--    1 ftp      ftp             4 May 06  2023 nul\x00name",
+		},
+	}
+	for _, style := range []string{"mlsd", "list"} {
+		t.Run(style, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			opts := ftptest.Options{DisableMLSD: style == "list", EnableMDTMSet: style == "list"}
+			opts.Hook = func(s *ftptest.Session, cmd, arg string) bool {
+				hostile := (cmd == "MLSD" && path.Clean(arg) == "/site/sub") ||
+					(cmd == "LIST" && s.Cwd() == "/site/sub")
+				if hostile {
+					s.ServeList(listings[style], "")
+				}
+				return hostile
+			}
+			tg := startTarget(t, "ftptest", opts)
+			tg.seed(t, "/site", []node{
+				{Path: "top.txt", Data: []byte("top"), MTime: baseTime},
+				{Path: "sub/good.txt", Data: []byte("good"), MTime: baseTime},
+				{Path: "sub/remote-only.txt", Data: []byte("remote only"), MTime: baseTime},
+				{Path: "sub/back\\slash", Data: []byte("srv\\"), MTime: baseTime},
+				{Path: "sub/nested/deep.txt", Data: []byte("deep"), MTime: baseTime},
+			})
+
+			// Pull --delete into a folder with a local extra under sub.
+			parent := t.TempDir()
+			pl := newJob(t, tg, "/site")
+			pl.local = filepath.Join(parent, "root")
+			writeTree(t, pl.local, []node{
+				{Path: "sub/local-only.txt", Data: []byte("mine"), MTime: baseTime},
+				{Path: "sub/nested/local-deep.txt", Data: []byte("mine too"), MTime: baseTime},
+			})
+			res := pl.mustRun(ctx, t, ferrysync.Pull, func(o *ferrysync.Options) { o.Delete = true })
+			if entries, err := os.ReadDir(parent); err != nil || len(entries) != 1 {
+				t.Errorf("pull wrote beside the local root: %v (%v)", entries, err)
+			}
+			got := sortedKeys(snapshot(t, pl.local))
+			want := []string{"sub", "sub/good.txt", "sub/local-only.txt", "sub/nested", "sub/nested/deep.txt",
+				"sub/nested/local-deep.txt", "sub/remote-only.txt", "top.txt"}
+			if !slices.Equal(got, want) {
+				t.Errorf("pull --delete left %q, want %q (actions %q)", got, want, actions(res))
+			}
+			var rejected []string
+			for _, w := range res.Problems {
+				if bad := (*ftp.BadNameError)(nil); errors.As(w, &bad) {
+					rejected = append(rejected, bad.Name)
+				}
+			}
+			slices.Sort(rejected)
+			if want := []string{"../evil", "a/b", "back\\slash", "nul\x00name"}; !slices.Equal(rejected, want) {
+				t.Errorf("unsafe names reported: %q, want %q", rejected, want)
+			}
+
+			// Push --delete from a tree that lacks sub/remote-only.txt and
+			// sub/nested/deep.txt, adds sub/new.txt and has its own
+			// sub/back\slash: the new file goes up, nothing under sub is
+			// deleted, and the server's back\slash (a name ferry cannot
+			// use) is left alone.
+			ps := newJob(t, tg, "/site")
+			writeTree(t, ps.local, []node{
+				{Path: "top.txt", Data: []byte("top"), MTime: baseTime},
+				{Path: "sub/good.txt", Data: []byte("good"), MTime: baseTime},
+				{Path: "sub/new.txt", Data: []byte("new"), MTime: baseTime},
+				{Path: "sub/back\\slash", Data: []byte("mine\\"), MTime: baseTime},
+				{Path: "sub/nested/"},
+			})
+			res = ps.mustRun(ctx, t, ferrysync.Push, func(o *ferrysync.Options) { o.Delete = true })
+			srv := snapshot(t, tg.disk("/site"))
+			for _, p := range []string{"sub/new.txt", "sub/remote-only.txt", "sub/nested/deep.txt"} {
+				if _, ok := srv[p]; !ok {
+					t.Errorf("after push --delete the server lacks %q (actions %q)", p, actions(res))
+				}
+			}
+			if data, err := os.ReadFile(filepath.Join(tg.disk("/site"), "sub", "back\\slash")); err != nil || string(data) != "srv\\" {
+				t.Errorf("push touched the server's unsafe name back\\slash: %q, %v", data, err)
 			}
 		})
 	}

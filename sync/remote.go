@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/ferrysync/ferry/sync/ftp"
@@ -91,10 +92,34 @@ func ParseRemote(raw string, opts RemoteOptions) (*Remote, error) {
 		return nil, usageErr("remote", "%q has no host", redactRaw(raw))
 	}
 	if p := u.Port(); p != "" {
+		// url.Parse takes any run of digits; the dial would refuse it
+		// only after the run started.
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return nil, usageErr("remote", "%q: port %s is out of range (1..65535)", redactRaw(raw), p)
+		}
 		port = p
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
+	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
 		return nil, usageErr("remote", "%q: query strings and fragments are not supported", redactRaw(raw))
+	}
+	// Every part that goes into an FTP command (USER, PASS, CWD, MLSD)
+	// must stay on its line: a decoded CR, LF or NUL would end the
+	// command and start another.
+	if hasControl(host) {
+		return nil, usageErr("remote", "host %q contains a control character", host)
+	}
+	if u.User != nil {
+		pw, _ := u.User.Password()
+		if hasControl(u.User.Username()) {
+			return nil, usageErr("remote", "user name %q contains a control character", u.User.Username())
+		}
+		if hasControl(pw) {
+			return nil, usageErr("remote", "%q: the password contains a control character", redactRaw(raw))
+		}
+	}
+	if hasControl(u.Path) {
+		return nil, usageErr("remote", "path %q contains a control character", u.Path)
 	}
 	dir := path.Clean("/" + u.Path)
 	for _, seg := range strings.Split(u.Path, "/") {
@@ -148,6 +173,12 @@ func ParseRemote(raw string, opts RemoteOptions) (*Remote, error) {
 	r.Redacted = red.String()
 	return r, nil
 }
+
+// hasControl reports whether s holds a character that cannot travel in an
+// FTP command: CR or LF (the end of a command, RFC 959 section 4.1.3) or
+// NUL (the end of a C string to the server). Tabs and other control
+// characters are legal in names and pass.
+func hasControl(s string) bool { return strings.ContainsAny(s, "\x00\r\n") }
 
 // redactRaw hides a password in a URL that did not parse.
 func redactRaw(raw string) string {

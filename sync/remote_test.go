@@ -27,6 +27,8 @@ func TestParseRemote(t *testing.T) {
 		{"URL password beats the environment", "ftp://u:url@h/", RemoteOptions{PasswordEnv: "env"}, "h:21", "/", "u", "url", ftp.TLSOff, "ftp://u@h/"},
 		{"environment when the URL has none", "ftp://u@h/", RemoteOptions{PasswordEnv: "env", NetrcPath: "/nonexistent"}, "h:21", "/", "u", "env", ftp.TLSOff, "ftp://u@h/"},
 		{"IPv6 host", "ftp://[::1]:21/a", RemoteOptions{}, "[::1]:21", "/a", "anonymous", "", ftp.TLSOff, "ftp://[::1]:21/a"},
+		{"lowest port", "ftp://h:1/", RemoteOptions{}, "h:1", "/", "anonymous", "", ftp.TLSOff, "ftp://h:1/"},
+		{"highest port", "ftp://h:65535/", RemoteOptions{}, "h:65535", "/", "anonymous", "", ftp.TLSOff, "ftp://h:65535/"},
 		{"spaces and unicode in the path", "ftp://h/dir%20one/caf%C3%A9", RemoteOptions{}, "h:21", "/dir one/café", "anonymous", "", ftp.TLSOff, "ftp://h/dir%20one/caf%C3%A9"},
 	}
 	for _, tc := range cases {
@@ -63,6 +65,21 @@ func TestParseRemoteRejects(t *testing.T) {
 		{"ftp://host/", RemoteOptions{CAFile: "/x.pem"}, "ca_file"},
 		{"ftp://host/", RemoteOptions{TLS: "explicit", CAFile: "/nonexistent.pem"}, "ca_file"},
 		{"ftp://u:secret@host:bad/", RemoteOptions{}, "remote"},
+		// A port out of range was only refused when dialling (exit 1):
+		// the URL is checked whole before anything connects.
+		{"ftp://u:secret@host:99999/", RemoteOptions{}, "remote"},
+		{"ftp://host:65536/", RemoteOptions{}, "remote"},
+		{"ftp://host:0/", RemoteOptions{}, "remote"},
+		{"ftp://host:00/", RemoteOptions{}, "remote"},
+		// Control characters would end the FTP command they are sent in
+		// (CWD, MLSD, USER, PASS) and start another one.
+		{"ftp://host/a%0Ab", RemoteOptions{}, "remote"},
+		{"ftp://host/a%0Db", RemoteOptions{}, "remote"},
+		{"ftp://host/a%00b", RemoteOptions{}, "remote"},
+		{"ftp://u%0D%0ADELE%20x@host/", RemoteOptions{}, "remote"},
+		{"ftp://u:secret%0A@host/", RemoteOptions{}, "remote"},
+		{"ftp://host/a/..", RemoteOptions{}, "remote"},
+		{"ftp://host/..", RemoteOptions{}, "remote"},
 	}
 	for _, tc := range cases {
 		_, err := ParseRemote(tc.url, tc.opts)

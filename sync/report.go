@@ -18,9 +18,12 @@ type Reporter interface {
 	Started(a plan.Action)
 	Progress(a plan.Action, bytes int64)
 	Done(a plan.Action, bytes int64, err error)
-	// Warn reports something skipped or suspicious that did not fail the
-	// run by itself (a symlink, an unreadable folder, a leftover).
+	// Warn reports something skipped or suspicious that does not make the
+	// run incomplete (a symlink, a leftover that could not be removed).
 	Warn(err error)
+	// Problem reports something the run could not know or use (a folder
+	// left unknown, a name refused as unsafe): the run is incomplete.
+	Problem(err error)
 	Finished(res *Result)
 }
 
@@ -38,8 +41,15 @@ type Result struct {
 	// (the loser under a .conflict- name), so none goes unnoticed.
 	Conflicts int
 	Failed    []ActionError
-	Warnings  []error
-	DryRun    bool
+	// Problems are what the run could not know or use: folders left
+	// unknown (nothing at or below them synced) and names refused as
+	// unsafe (their folders synced, but nothing there deleted). A run with
+	// problems did not do everything it was asked to.
+	Problems []error
+	// Warnings are harmless: symlinks and special files skipped on
+	// purpose, leftovers that could not be removed, state cache writes.
+	Warnings []error
+	DryRun   bool
 	// ChangeOnly is true when only the changed paths of Options.Paths were
 	// compared (false for a full run, also one that fell back to it).
 	ChangeOnly bool
@@ -76,6 +86,7 @@ func (NopReporter) Started(plan.Action)            {}
 func (NopReporter) Progress(plan.Action, int64)    {}
 func (NopReporter) Done(plan.Action, int64, error) {}
 func (NopReporter) Warn(error)                     {}
+func (NopReporter) Problem(error)                  {}
 func (NopReporter) Finished(*Result)               {}
 
 var _ Reporter = NopReporter{}

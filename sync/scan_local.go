@@ -45,9 +45,13 @@ type LocalScan struct {
 	Tree plan.Tree
 	// Temps are leftover temporary files (relative paths) with their sizes.
 	Temps map[string]int64
-	// Warnings name what was skipped: symlinks, special files, unreadable
-	// folders (which are also in Tree.Unknown).
+	// Warnings name what was skipped on purpose: symlinks, special files,
+	// and entries that vanished while the scan read them (also in
+	// Tree.Unknown). They do not fail a run.
 	Warnings []error
+	// Problems name what could not be read: folders and files (in
+	// Tree.Unknown). The run cannot be complete.
+	Problems []error
 	Device   uint64 // the root's device, to notice a replaced mount
 	Identity string // the root's inode and birth time, to notice a deleted and re-created folder
 }
@@ -90,11 +94,22 @@ func ScanLocal(root string, exclude *Excluder) (*LocalScan, error) {
 	return s, nil
 }
 
+// unreadable makes rel unknown: a problem, unless it vanished during the
+// scan (a warning: it is gone, and the next run sees it gone).
+func (s *LocalScan) unreadable(rel string, err error) {
+	s.Tree.Unknown[rel] = true
+	if errors.Is(err, fs.ErrNotExist) {
+		s.Warnings = append(s.Warnings, fmt.Errorf("%w (vanished during the scan): skipped", err))
+		return
+	}
+	s.Problems = append(s.Problems, err)
+}
+
 // scanDir adds the entries of the open folder dir (at path p, relative path
 // rel) and of the folders below it, and closes dir. Files are stat'ed
 // relative to their folder's handle, not by full path: one path lookup per
 // folder, not per file. Only the root's own listing failing is an error;
-// a folder below it that cannot be read is unknown, with a warning.
+// a folder below it that cannot be read is unknown, with a problem.
 func (s *LocalScan) scanDir(dir *os.File, p, rel string, exclude *Excluder) error {
 	ents, err := dir.ReadDir(-1)
 	if err != nil {
@@ -103,8 +118,7 @@ func (s *LocalScan) scanDir(dir *os.File, p, rel string, exclude *Excluder) erro
 			return err
 		}
 		// An unreadable folder is unknown, not empty.
-		s.Tree.Unknown[rel] = true
-		s.Warnings = append(s.Warnings, fmt.Errorf("local %s: %w", p, err))
+		s.unreadable(rel, fmt.Errorf("local %s: %w", p, err))
 		return nil
 	}
 	var subdirs []string
@@ -129,8 +143,7 @@ func (s *LocalScan) scanDir(dir *os.File, p, rel string, exclude *Excluder) erro
 		case typ.IsRegular():
 			size, mtime, err := statAt(dir, full, name)
 			if err != nil {
-				s.Tree.Unknown[r] = true
-				s.Warnings = append(s.Warnings, fmt.Errorf("local %s: %w", full, err))
+				s.unreadable(r, fmt.Errorf("local %s: %w", full, err))
 				continue
 			}
 			if isTemp(name) {
@@ -150,8 +163,7 @@ func (s *LocalScan) scanDir(dir *os.File, p, rel string, exclude *Excluder) erro
 		}
 		sub, err := openDirAt(dir, full, name)
 		if err != nil {
-			s.Tree.Unknown[r] = true
-			s.Warnings = append(s.Warnings, fmt.Errorf("local %s: %w", full, err))
+			s.unreadable(r, fmt.Errorf("local %s: %w", full, err))
 			continue
 		}
 		if err := s.scanDir(sub, full, r, exclude); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"strings"
 	gosync "sync"
 	"time"
 
@@ -23,10 +24,14 @@ type RemoteEntry struct {
 type Walk struct {
 	Tree    plan.Tree
 	Entries []RemoteEntry // every entry seen, symlinks included, in no particular order
-	// Problems are the folders that could not be listed completely (they
-	// are in Tree.Unknown) and entries that were skipped, each error naming
-	// the path.
+	// Problems are what the walk could not know, each error naming the
+	// path: folders that could not be listed completely (in Tree.Unknown)
+	// and names refused as unsafe (their folders are in Tree.Incomplete).
+	// A run with problems is incomplete.
 	Problems []error
+	// Warnings are entries skipped on purpose: symlinks and other special
+	// entries (in Tree.Unknown). They do not make a run incomplete.
+	Warnings []error
 	// RootMissing is true when the root folder itself does not exist.
 	RootMissing bool
 	// Temps are leftover temporary files of ferry (relative paths) with
@@ -38,9 +43,10 @@ type Walk struct {
 }
 
 // WalkRemote lists root and every folder below it, with up to parallel
-// listings in flight, each on a connection of the pool. Folders whose listing
-// failed or was incomplete are recorded in Tree.Unknown, never taken as
-// empty. Remote symlinks cannot be told apart from files or folders, so they
+// listings in flight, each on a connection of the pool. The root's listing
+// failing (after retries) is an error, except when the root does not exist
+// (RootMissing). Folders below it whose listing failed or was incomplete are
+// recorded in Tree.Unknown, never taken as empty. Remote symlinks cannot be told apart from files or folders, so they
 // are recorded as unknown paths too: nothing is done to them or below them.
 // exclude, when non-nil, prunes paths (and never lists excluded folders).
 func WalkRemote(ctx context.Context, pool *ftp.Pool, root string, parallel int, exclude *Excluder) (*Walk, error) {
@@ -58,7 +64,10 @@ func walkRemote(ctx context.Context, pool *ftp.Pool, root string, parallel int, 
 	}
 	w := &remoteWalker{
 		pool: pool, root: root, exclude: exclude, keep: keep,
-		out:   &Walk{Tree: plan.Tree{Entries: map[string]plan.Meta{}, Unknown: map[string]bool{}}, Temps: map[string]int64{}},
+		out: &Walk{
+			Tree:  plan.Tree{Entries: map[string]plan.Meta{}, Unknown: map[string]bool{}, Incomplete: map[string]bool{}},
+			Temps: map[string]int64{},
+		},
 		queue: start,
 		ctx:   ctx,
 	}
@@ -210,6 +219,13 @@ func (w *remoteWalker) work(ctx context.Context) error {
 			w.fail(ctx.Err())
 			return ctx.Err()
 		}
+		if dir == "" && rootFailed(err) {
+			// Nothing at all is known: that is a failed run, not an
+			// unknown folder.
+			err = fmt.Errorf("listing remote folder %q: %w", w.root, err)
+			w.fail(err)
+			return err
+		}
 		w.add(dir, entries, err)
 	}
 }
@@ -241,6 +257,14 @@ func (w *remoteWalker) add(dir string, entries []ftp.Entry, err error) {
 	var fe *ftp.Error
 	switch {
 	case err == nil:
+	case errors.As(err, &inc) && onlyBadNames(inc):
+		// The listing is whole but for names ferry must not use: those
+		// are skipped one by one and the rest syncs. The folder still
+		// holds something unknown, so nothing under it is deleted.
+		w.out.Tree.Incomplete[dir] = true
+		for _, p := range inc.Problems {
+			w.skipBadName(dir, p.(*ftp.BadNameError))
+		}
 	case errors.As(err, &inc):
 		w.out.Tree.Unknown[dir] = true
 		w.out.Problems = append(w.out.Problems, fmt.Errorf("remote folder %q: %w", w.abs(dir), err))
@@ -280,7 +304,46 @@ func (w *remoteWalker) add(dir string, entries []ftp.Entry, err error) {
 			w.out.Tree.Entries[rel] = plan.Meta{Kind: plan.File, Size: e.Size, ModTime: e.ModTime.UTC(), Precision: e.Precision}
 		default:
 			w.out.Tree.Unknown[rel] = true
-			w.out.Problems = append(w.out.Problems, fmt.Errorf("remote %q is a %s: skipped", w.abs(rel), e.Type))
+			w.out.Warnings = append(w.out.Warnings, fmt.Errorf("remote %q is a %s: skipped", w.abs(rel), e.Type))
 		}
 	}
+}
+
+// rootFailed reports whether the root's listing error leaves nothing
+// known: any error but an incomplete listing (its entries are real) and
+// the 550 of a root that does not exist.
+func rootFailed(err error) bool {
+	var inc *ftp.IncompleteError
+	var fe *ftp.Error
+	return err != nil && !errors.As(err, &inc) && !(errors.As(err, &fe) && fe.Code == 550)
+}
+
+// onlyBadNames reports whether every problem of an incomplete listing is
+// an unsafe name (no line left unparsed, no truncation): then every other
+// entry of the folder is known.
+func onlyBadNames(inc *ftp.IncompleteError) bool {
+	for _, p := range inc.Problems {
+		if _, ok := p.(*ftp.BadNameError); !ok {
+			return false
+		}
+	}
+	return len(inc.Problems) > 0
+}
+
+// skipBadName reports an unsafe name of folder dir as a problem. A name
+// that is a valid local name all the same ("a\\b" on Unix) is also made an
+// unknown path, so a local file of that name is neither uploaded over the
+// server's nor deleted. Called with mu held.
+func (w *remoteWalker) skipBadName(dir string, bad *ftp.BadNameError) {
+	if bad.Name != "" && bad.Name != "." && bad.Name != ".." && !strings.ContainsAny(bad.Name, "/\x00") {
+		rel := bad.Name
+		if dir != "" {
+			rel = dir + "/" + bad.Name
+		}
+		if w.exclude.Excluded(rel, false) && w.exclude.Excluded(rel, true) {
+			return
+		}
+		w.out.Tree.Unknown[rel] = true
+	}
+	w.out.Problems = append(w.out.Problems, fmt.Errorf("remote folder %q: %w: skipped", w.abs(dir), bad))
 }

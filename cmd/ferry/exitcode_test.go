@@ -26,6 +26,7 @@ func TestExitCode(t *testing.T) {
 		{"flag parse error is 2", &flagError{errors.New("unknown flag: --x")}, 2},
 		{"run failed is 1", errors.New("remote folder \"/x\" does not exist"), 1},
 		{"some actions failed is 1", fmt.Errorf("%w: 1 of 3", job.ErrActionsFailed), 1},
+		{"incomplete run is 1", fmt.Errorf("%w: 2 problems", job.ErrIncomplete), 1},
 		{"vanished root is 1", fmt.Errorf("%w: /x is empty", ferrysync.ErrRootVanished), 1},
 		{"max-delete refusal is 1", &plan.TooManyDeletesError{Side: "remote", Deletes: 2, Limit: 0, MaxDelete: true}, 1},
 		{"interrupted is 1", context.Canceled, 1},

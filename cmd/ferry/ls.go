@@ -55,6 +55,8 @@ func runLs(ctx context.Context, o lsOptions, rawURL string, stdout, stderr io.Wr
 		if w.RootMissing {
 			return fmt.Errorf("remote folder %q does not exist", r.Dir)
 		}
+		// w.Warnings (symlinks skipped by a sync) are left out: ls shows
+		// the links themselves.
 		entries, problems = w.Entries, w.Problems
 	} else {
 		c, err := pool.Get(ctx)
@@ -88,7 +90,7 @@ func runLs(ctx context.Context, o lsOptions, rawURL string, stdout, stderr io.Wr
 		fmt.Fprintln(stderr, "ferry: warning:", p)
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("%d folder(s) could not be listed completely", len(problems))
+		return fmt.Errorf("the listing is incomplete: %d problem(s)", len(problems))
 	}
 	return nil
 }

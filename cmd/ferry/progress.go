@@ -132,7 +132,8 @@ func (r *ttyReporter) Done(a plan.Action, n int64, err error) {
 	}
 }
 
-func (r *ttyReporter) Warn(err error) { r.lines.Warn(err) }
+func (r *ttyReporter) Warn(err error)    { r.lines.Warn(err) }
+func (r *ttyReporter) Problem(err error) { r.lines.Problem(err) }
 
 func (r *ttyReporter) Finished(res *ferrysync.Result) {
 	if r.total != nil {

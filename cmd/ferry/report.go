@@ -94,6 +94,19 @@ func (r *lineReporter) Warn(err error) {
 	fmt.Fprintln(r.errOut, "ferry: warning:", err)
 }
 
+// Problem reports what made the run incomplete; it is counted in the
+// summary and makes the exit status 1.
+func (r *lineReporter) Problem(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.json {
+		b, _ := json.Marshal(map[string]any{"event": "problem", "message": err.Error()})
+		fmt.Fprintf(r.out, "%s\n", b)
+		return
+	}
+	fmt.Fprintln(r.errOut, "ferry: problem:", err)
+}
+
 func (r *lineReporter) Finished(res *ferrysync.Result) {
 	secs := res.Duration.Seconds()
 	rate := 0.0
@@ -104,7 +117,7 @@ func (r *lineReporter) Finished(res *ferrysync.Result) {
 		"event": "summary", "dry_run": res.DryRun,
 		"files_up": res.FilesUp, "files_down": res.FilesDown, "deleted": res.Deleted,
 		"bytes_up": res.BytesUp, "bytes_down": res.BytesDown, "in_step": res.Adopted,
-		"errors": len(res.Failed), "warnings": len(res.Warnings),
+		"errors": len(res.Failed), "problems": len(res.Problems), "warnings": len(res.Warnings),
 		"seconds": secs, "bytes_per_second": rate,
 	}
 	if res.DryRun && res.Plan != nil {
@@ -117,17 +130,17 @@ func (r *lineReporter) Finished(res *ferrysync.Result) {
 		"remote_seconds": sc.Remote.Seconds(), "remote_entries": sc.RemoteEntries,
 		"remote_listings": sc.Listings, "remote_connections": sc.Conns,
 	}
-	if r.quiet && !r.json && len(res.Failed) == 0 {
+	if r.quiet && !r.json && len(res.Failed) == 0 && len(res.Problems) == 0 {
 		return
 	}
 	if r.verbose > 0 && !r.json {
 		r.emit(nil, fmt.Sprintf("scan: state %d records in %s, local %d entries in %s, remote %d entries in %s (%d listings on %d connections)",
 			sc.Records, ms(sc.State), sc.LocalEntries, ms(sc.Local), sc.RemoteEntries, ms(sc.Remote), sc.Listings, sc.Conns))
 	}
-	text := fmt.Sprintf("%s: %d up (%s), %d down (%s), %d deleted, %d errors in %s (%s/s)",
+	text := fmt.Sprintf("%s: %d up (%s), %d down (%s), %d deleted, %d errors, %d problems in %s (%s/s)",
 		map[bool]string{true: "dry run", false: "done"}[res.DryRun],
 		res.FilesUp, humanBytes(res.BytesUp), res.FilesDown, humanBytes(res.BytesDown), res.Deleted,
-		len(res.Failed), res.Duration.Round(time.Millisecond), humanBytes(int64(rate)))
+		len(res.Failed), len(res.Problems), res.Duration.Round(time.Millisecond), humanBytes(int64(rate)))
 	r.emit(summary, text)
 }
 

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -57,11 +58,12 @@ func TestScripts(t *testing.T) {
 		Dir:   "testdata/script",
 		Setup: setupScript,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits":     cmdExits,
-			"dirlist":   cmdDirlist,
-			"jsonlines": cmdJSONLines,
-			"noleak":    cmdNoLeak,
-			"tlsserver": cmdTLSServer,
+			"exits":       cmdExits,
+			"dirlist":     cmdDirlist,
+			"jsonlines":   cmdJSONLines,
+			"noleak":      cmdNoLeak,
+			"tlsserver":   cmdTLSServer,
+			"faultserver": cmdFaultServer,
 		},
 	})
 }
@@ -151,6 +153,52 @@ func cmdTLSServer(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Defer(srv.Close)
 	ts.Check(os.WriteFile(ts.MkAbs("ca.pem"), srv.CertPEM(), 0o644))
 	ts.Setenv("TLSURL", srv.URL())
+}
+
+// faultListings are what cmdFaultServer's server answers to MLSD of these
+// folders: nil stalls until the client gives up, one line starting with a
+// reply code is that reply instead of a listing.
+var faultListings = map[string][]string{
+	// An unsafe name next to a real file.
+	"/hostile": {"type=file;size=5;modify=20230506070809; good.txt", "type=file;size=4;modify=20230506070809; ../evil"},
+	// A folder whose listing is refused.
+	"/broken/sub": {"550 Permission denied."},
+	// A root whose listing never comes.
+	"/stall": nil,
+	// A symlink next to a real file.
+	"/links": {"type=file;size=5;modify=20230506070809; good.txt", "type=OS.unix=symlink;modify=20230506070809; link"},
+}
+
+// cmdFaultServer: faultserver starts a test server over $WORK/faultsrv
+// whose MLSD of the folders in faultListings answers as they say, and sets
+// $FAULTURL to its root URL (with the test credentials). The server stops
+// when the script ends.
+func cmdFaultServer(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: faultserver")
+	}
+	root := ts.MkAbs("faultsrv")
+	ts.Check(os.MkdirAll(root, 0o755))
+	srv := ftptest.NewServer(root, ftptest.Options{User: testUser, Password: testPassword,
+		Hook: func(s *ftptest.Session, cmd, arg string) bool {
+			lines, ok := faultListings[path.Clean(arg)]
+			if cmd != "MLSD" || !ok {
+				return false
+			}
+			if lines == nil {
+				s.Stall()
+				return true
+			}
+			if code, msg, _ := strings.Cut(lines[0], " "); len(lines) == 1 && len(code) == 3 {
+				n, _ := strconv.Atoi(code)
+				s.Reply(n, msg)
+				return true
+			}
+			s.ServeList(lines, "")
+			return true
+		}})
+	ts.Defer(srv.Close)
+	ts.Setenv("FAULTURL", srv.URL())
 }
 
 // cmdDirlist: dirlist DIR OUT writes a sorted description of the tree under

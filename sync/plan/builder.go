@@ -85,7 +85,8 @@ type builder struct {
 	paths        []string        // every path to decide, sorted
 	ancestorOnly map[string]bool // parents of scope paths, outside the scope
 	unknown      map[string]bool // unknown folders of either tree
-	pinned       map[string]bool // strict ancestors of unknown folders: never deleted
+	incomplete   map[string]bool // incomplete folders of either tree
+	pinned       map[string]bool // strict ancestors of unknown and incomplete folders: never deleted
 	skipRoot     map[string]bool // skipped with everything below (a Problem says why)
 	survives     [2]map[string]bool
 	clearRoot    [2]map[string]bool // a type change deletes this subtree first
@@ -100,6 +101,7 @@ func newBuilder(local, remote Tree, st State, opt Options) *builder {
 		local: local, remote: remote, st: st, opt: opt,
 		ancestorOnly: map[string]bool{},
 		unknown:      map[string]bool{},
+		incomplete:   map[string]bool{},
 		pinned:       map[string]bool{},
 		skipRoot:     map[string]bool{},
 		used:         map[string]bool{},
@@ -112,6 +114,8 @@ func newBuilder(local, remote Tree, st State, opt Options) *builder {
 	b.collect()
 	b.noteUnknown(sideLocal)
 	b.noteUnknown(sideRemote)
+	b.noteIncomplete(sideLocal)
+	b.noteIncomplete(sideRemote)
 	return b
 }
 
@@ -203,6 +207,42 @@ func (b *builder) noteUnknown(s side) {
 	}
 }
 
+// noteIncomplete records side s's incomplete folders, pins their ancestors
+// and reports each one that the scope touches.
+func (b *builder) noteIncomplete(s side) {
+	var is []string
+	for u := range b.tree(s).Incomplete {
+		is = append(is, u)
+	}
+	slices.Sort(is)
+	for _, u := range is {
+		b.incomplete[u] = true
+		for q := u; q != ""; {
+			q = parent(q)
+			b.pinned[q] = true
+		}
+		if b.inScope(u) || u == "" || b.aboveScope(u) {
+			b.problem("%s folder %s was listed without some of its entries: nothing at or below it is deleted", s, show(u))
+		}
+	}
+}
+
+// noDelete reports whether p is at or below an incomplete folder: nothing
+// there is deleted on either side, nor taken as deleted.
+func (b *builder) noDelete(p string) bool {
+	if len(b.incomplete) == 0 {
+		return false
+	}
+	for q := p; ; q = parent(q) {
+		if b.incomplete[q] {
+			return true
+		}
+		if q == "" {
+			return false
+		}
+	}
+}
+
 func (b *builder) problem(format string, args ...any) {
 	b.problems[fmt.Sprintf(format, args...)] = true
 }
@@ -238,8 +278,9 @@ func (b *builder) keepPresent(p string) {
 	}
 }
 
-// deletable reports whether folder p on side s may go: nothing inside it on
-// s stays and no unknown folder lies at or below it.
+// deletable reports whether folder p on side s may go as far as its
+// contents go: nothing inside it on s stays and no unknown or incomplete
+// folder lies below it. (Callers check noDelete for p itself.)
 func (b *builder) deletable(s side, p string) bool {
 	return !b.survives[s][p] && !b.pinned[p] && !b.unknown[p]
 }

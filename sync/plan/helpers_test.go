@@ -43,6 +43,15 @@ func tr(e E, unknown ...string) Tree {
 	return t
 }
 
+// inc marks folders of t incomplete (listed without some of their entries).
+func inc(t Tree, dirs ...string) Tree {
+	t.Incomplete = map[string]bool{}
+	for _, d := range dirs {
+		t.Incomplete[d] = true
+	}
+	return t
+}
+
 func rec(l, r Meta) Record { return Record{Kind: l.Kind, Local: l, Remote: r} }
 
 // brief renders actions as "op path" or "op path -> to".

@@ -19,7 +19,9 @@ package plan
 //
 // Nothing at or below an unknown folder of either tree is created, copied,
 // deleted, adopted or forgotten (one Problem per unknown folder), and no
-// folder holding one is deleted. State records of paths gone from both
+// folder holding one is deleted. At or below an incomplete folder entries
+// are copied and adopted but nothing is deleted, and a type clash there is
+// skipped (one Problem per incomplete folder). State records of paths gone from both
 // sides are forgotten. opt.Scope limits the plan (see Options).
 func OneWay(dir Direction, local, remote Tree, st State, opt Options) Plan {
 	src, dst := sideLocal, sideRemote
@@ -61,6 +63,8 @@ func (ow oneWay) screen(p string) {
 		b.skip(p, "%s: skipped (--delete would replace it)", what)
 	case d.Kind == Dir && b.pinned[p]:
 		b.skip(p, "%s, and part of that folder could not be listed: skipped", what)
+	case b.noDelete(p):
+		b.skip(p, "%s, in a folder listed without some of its entries: skipped", what)
 	}
 }
 
@@ -86,7 +90,7 @@ func (ow oneWay) decide(p string) {
 // extra handles a destination entry the source lacks.
 func (ow oneWay) extra(p string, d Meta) {
 	b := ow.b
-	if b.opt.Delete && (d.Kind == File || b.deletable(ow.dst, p)) {
+	if b.opt.Delete && !b.noDelete(p) && (d.Kind == File || b.deletable(ow.dst, p)) {
 		b.add(b.action(deleteOp(ow.dst), p, d.Kind, "not in source"))
 		return
 	}

@@ -220,6 +220,43 @@ func TestOneWay(t *testing.T) {
 			st:       State{"gone": rec(f(1, 0), f(1, 0))},
 			problems: []string{`remote folder "." (the root) could not be listed completely`},
 		},
+		// Incomplete folders: a listing that skipped unsafe names used to
+		// be unknown as a whole, so nothing in it was synced.
+		{
+			name:     "pull --delete: remote folder listed without an unsafe name -> its entries are copied, no local extra under it deleted",
+			dir:      Pull,
+			opt:      Options{Delete: true},
+			local:    tr(E{"u": dir(), "u/extra.txt": f(1, 0), "u/v": dir(), "u/v/mine": f(1, 0), "x.txt": f(1, 0)}),
+			remote:   inc(tr(E{"u": dir(), "u/good.txt": f(2, 0), "u/v": dir(), "u/v/w": f(3, 0)}), "u"),
+			want:     []string{"download u/good.txt", "download u/v/w", "delete-local x.txt", "adopt u", "adopt u/v"},
+			problems: []string{`remote folder "u" was listed without some of its entries: nothing at or below it is deleted`},
+		},
+		{
+			name:     "push --delete: remote folder listed without an unsafe name -> new files go up, nothing under it deleted",
+			dir:      Push,
+			opt:      Options{Delete: true},
+			local:    tr(E{"u": dir(), "u/new.txt": f(1, 0), "u/same.txt": f(1, 0)}),
+			remote:   inc(tr(E{"u": dir(), "u/old.txt": f(1, 0), "u/same.txt": f(1, 0), "u/v": dir(), "u/v/w": f(1, 0)}), "u"),
+			want:     []string{"upload u/new.txt", "adopt u", "adopt u/same.txt"},
+			problems: []string{`remote folder "u" was listed without some of its entries`},
+		},
+		{
+			name:  "push --delete: a folder holding an incomplete folder is not deleted, the rest of it is",
+			dir:   Push,
+			opt:   Options{Delete: true},
+			local: tr(nil), remote: inc(tr(E{"p": dir(), "p/u": dir(), "p/u/a": f(1, 0), "p/f.txt": f(1, 0)}), "p/u"),
+			want:     []string{"delete-remote p/f.txt"},
+			problems: []string{`remote folder "p/u" was listed without some of its entries`},
+		},
+		{
+			name:  "push --delete: file against folder inside an incomplete folder -> skipped",
+			dir:   Push,
+			opt:   Options{Delete: true},
+			local: tr(E{"u": dir(), "u/a": f(1, 0)}), remote: inc(tr(E{"u": dir(), "u/a": dir(), "u/a/x": f(1, 0)}), "u"),
+			want: []string{"adopt u"},
+			problems: []string{`"u/a": a file on the local side and a dir on the remote side, in a folder listed without some of its entries: skipped`,
+				`remote folder "u" was listed without some of its entries`},
+		},
 		{
 			name:  "push: state entries gone from both sides -> forget",
 			dir:   Push,

@@ -62,7 +62,10 @@ func statusOf(cur Meta, ok bool, rec Meta) status {
 //
 // Nothing at or below an unknown folder of either tree is copied, deleted,
 // adopted or forgotten, or taken as deleted (one Problem per unknown
-// folder); no folder holding one is deleted. opt.Delete is ignored;
+// folder); no folder holding one is deleted. At or below an incomplete
+// folder entries are copied and adopted, but nothing is deleted or taken as
+// deleted (such a path is left as it is), and a file against a folder is
+// skipped (one Problem per incomplete folder). opt.Delete is ignored;
 // opt.Scope limits the plan (see Options).
 func TwoWay(local, remote Tree, st State, opt Options) Plan {
 	b := newBuilder(local, remote, st, opt)
@@ -72,6 +75,16 @@ func TwoWay(local, remote Tree, st State, opt Options) Plan {
 			r, rok := b.meta(sideRemote, p)
 			if lok && rok && l.Kind != r.Kind {
 				b.skip(p, "a %s locally and a %s on the remote (outside the synced paths): skipped", l.Kind, r.Kind)
+			}
+		}
+		// A type clash is resolved by deleting one side's entry or
+		// moving it aside: inside an incomplete folder it waits for a
+		// run that sees the whole folder.
+		if b.noDelete(p) && !b.skipped(p) {
+			l, lok := b.meta(sideLocal, p)
+			r, rok := b.meta(sideRemote, p)
+			if lok && rok && l.Kind != r.Kind {
+				b.skip(p, "a %s locally and a %s on the remote, in a folder listed without some of its entries: skipped", l.Kind, r.Kind)
 			}
 		}
 	}
@@ -124,6 +137,13 @@ func (tw twoWay) decide(p string) {
 // oneSide handles p present on x only.
 func (tw twoWay) oneSide(p string, x, y entry) {
 	b := tw.b
+	if y.st == deleted && x.st == same && b.noDelete(p) && !b.survives[y.s][p] {
+		// Neither deleted nor brought back (a folder only where
+		// something inside it comes to y): p stays as it is until its
+		// folder lists whole.
+		b.keepPresent(p)
+		return
+	}
 	if y.st == deleted && x.st == same && (x.m.Kind == File || b.deletable(x.s, p)) {
 		b.add(b.action(deleteOp(x.s), p, x.m.Kind, "deleted on "+y.s.String()))
 		return

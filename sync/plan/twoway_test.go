@@ -248,6 +248,54 @@ func TestTwoWay(t *testing.T) {
 			st:       State{"a": rec(f(1, 0), f(1, 0))},
 			problems: []string{`local folder "." (the root) could not be listed completely`},
 		},
+		// Incomplete folders: a listing that skipped unsafe names used to
+		// be unknown as a whole, so nothing in it was synced.
+		{
+			name:     "two-way: new files on both sides of an incomplete remote folder are copied",
+			local:    tr(E{"u": dir(), "u/l.txt": f(1, 0)}),
+			remote:   inc(tr(E{"u": dir(), "u/r.txt": f(1, 0)}), "u"),
+			st:       State{"u": rec(dir(), dir())},
+			want:     []string{"upload u/l.txt", "download u/r.txt"},
+			problems: []string{`remote folder "u" was listed without some of its entries: nothing at or below it is deleted`},
+		},
+		{
+			name:     "two-way: file missing from an incomplete remote listing -> not deleted locally",
+			local:    tr(E{"u": dir(), "u/a.txt": f(1, 0)}),
+			remote:   inc(tr(E{"u": dir()}), "u"),
+			st:       State{"u": rec(dir(), dir()), "u/a.txt": rec(f(1, 0), f(1, 0))},
+			problems: []string{`remote folder "u" was listed without some of its entries`},
+		},
+		{
+			name:     "two-way: file deleted locally inside an incomplete remote folder -> not deleted on the remote, not brought back",
+			local:    tr(E{"u": dir()}),
+			remote:   inc(tr(E{"u": dir(), "u/a.txt": f(1, 0), "u/d": dir(), "u/d/x": f(1, 0)}), "u"),
+			st:       State{"u": rec(dir(), dir()), "u/a.txt": rec(f(1, 0), f(1, 0)), "u/d": rec(dir(), dir()), "u/d/x": rec(f(1, 0), f(1, 0))},
+			problems: []string{`remote folder "u" was listed without some of its entries`},
+		},
+		{
+			name:     "two-way: changed on one side, missing from an incomplete listing -> the change is copied",
+			local:    tr(E{"u": dir(), "u/a.txt": f(2, 9)}),
+			remote:   inc(tr(E{"u": dir()}), "u"),
+			st:       State{"u": rec(dir(), dir()), "u/a.txt": rec(f(1, 0), f(1, 0))},
+			want:     []string{"upload u/a.txt"},
+			problems: []string{`remote folder "u" was listed without some of its entries`},
+		},
+		{
+			name:   "two-way: file against folder inside an incomplete folder -> skipped",
+			local:  tr(E{"u": dir(), "u/a": f(1, 0)}),
+			remote: inc(tr(E{"u": dir(), "u/a": dir(), "u/a/x": f(1, 0)}), "u"),
+			st:     State{"u": rec(dir(), dir()), "u/a": rec(f(1, 0), f(1, 0))},
+			problems: []string{`"u/a": a file locally and a dir on the remote, in a folder listed without some of its entries: skipped`,
+				`remote folder "u" was listed without some of its entries`},
+		},
+		{
+			name:     "two-way: folder deleted locally holding an incomplete remote folder -> not deleted, recreated locally",
+			local:    tr(nil),
+			remote:   inc(tr(E{"p": dir(), "p/f.txt": f(1, 0), "p/u": dir(), "p/u/a": f(1, 0)}), "p/u"),
+			st:       State{"p": rec(dir(), dir()), "p/f.txt": rec(f(1, 0), f(1, 0)), "p/u": rec(dir(), dir()), "p/u/a": rec(f(1, 0), f(1, 0))},
+			want:     []string{"mkdir-local p", "delete-remote p/f.txt"},
+			problems: []string{`remote folder "p/u" was listed without some of its entries`},
+		},
 		// Scope.
 		{
 			name:   "two-way scope: only the changed paths, nothing outside deleted",

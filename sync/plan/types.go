@@ -50,9 +50,17 @@ type Meta struct {
 // ("" for the root itself). Nothing at or below an unknown folder is known to
 // be absent, so no plan deletes anything there on either side, and nothing
 // there is taken as "deleted since the last sync".
+//
+// Incomplete lists folders whose listing left out entries it could not use
+// (names that are unsafe to sync, such as "../x" or "a\\b") but is
+// otherwise whole. Its entries are real and are synced, but something
+// there is unknown, so nothing at or below an incomplete folder is deleted
+// on either side or taken as "deleted since the last sync", and no folder
+// holding one is deleted.
 type Tree struct {
-	Entries map[string]Meta
-	Unknown map[string]bool
+	Entries    map[string]Meta
+	Unknown    map[string]bool
+	Incomplete map[string]bool
 }
 
 // Record is the state cache's memory of one path: what both sides looked
