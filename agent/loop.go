@@ -157,7 +157,9 @@ func (l *jobLoop) loop(ctx context.Context) {
 				pending.add(job.TriggerManual, true, nil)
 				got = true
 			case <-watchReady:
-				l.takeChanges(&pending)
+				if l.takeChanges(&pending) {
+					armSchedule()
+				}
 				got = true
 			case <-setupC:
 				setupC = nil
@@ -202,7 +204,9 @@ func (l *jobLoop) loop(ctx context.Context) {
 		case <-l.manual:
 			pending.add(job.TriggerManual, true, nil)
 		case <-watchReady:
-			l.takeChanges(&pending)
+			if l.takeChanges(&pending) {
+				armSchedule()
+			}
 		case <-setupC:
 			setupC = nil
 			l.watchSetupDone(&pending)
@@ -265,8 +269,10 @@ func (l *jobLoop) watchSetupDone(pending *request) {
 }
 
 // takeChanges moves the watcher's collected paths into pending; lost
-// events (or a degraded watcher) make it a full run.
-func (l *jobLoop) takeChanges(pending *request) {
+// events (or a degraded watcher) make it a full run. It reports whether
+// the watcher's state changed (the schedule then changes too: a degraded
+// watcher without a schedule gets periodic full runs).
+func (l *jobLoop) takeChanges(pending *request) (changed bool) {
 	paths, lost := l.watch.take()
 	state, why := l.watch.state()
 	if st, ok := l.a.reg.Get(l.name()); ok && st.Watch != state {
@@ -274,14 +280,14 @@ func (l *jobLoop) takeChanges(pending *request) {
 			l.a.log.Warn("watching degraded: full runs on the schedule instead", "job", l.name(), "why", why)
 		}
 		l.a.reg.update(l.name(), func(s *JobStatus) { s.Watch, s.WatchWhy = state, why })
+		changed = true
 	}
 	if lost {
 		pending.add(job.TriggerWatch, true, nil)
-		return
-	}
-	if len(paths) > 0 {
+	} else if len(paths) > 0 {
 		pending.add(job.TriggerWatch, false, paths)
 	}
+	return changed
 }
 
 // outcome says what follows a run: a retry of the same request after

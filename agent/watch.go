@@ -34,6 +34,7 @@ type watcher struct {
 	maxWait  time.Duration
 
 	fs    *fsnotify.Watcher
+	add   func(dir string) error // fs.Add; a test seam for running out of watches
 	ready chan struct{} // 1-buffered: a batch is waiting
 	setup chan struct{} // closed once the initial watches are in place
 	done  chan struct{} // closed when the event loop has ended
@@ -75,6 +76,7 @@ func newWatcher(root string, exclude *ferrysync.Excluder, ignore func(string) bo
 		fs: fw, ready: make(chan struct{}, 1), setup: make(chan struct{}), done: make(chan struct{}),
 		paths: map[string]bool{}, watched: map[string]bool{}, self: map[string]selfMark{},
 	}
+	w.add = fw.Add
 	return w, nil
 }
 
@@ -113,7 +115,7 @@ func (w *watcher) addTree(dir string) {
 		if rel, ok := w.rel(p); ok && (w.exclude.Excluded(rel, true) || w.ignore(rel)) {
 			return filepath.SkipDir
 		}
-		if err := w.fs.Add(p); err != nil {
+		if err := w.add(p); err != nil {
 			if errors.Is(err, syscall.ENOSPC) {
 				w.degrade("out of inotify watches (raise fs.inotify.max_user_watches)")
 				return filepath.SkipAll
