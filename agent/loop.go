@@ -263,8 +263,8 @@ func (l *jobLoop) watchSetupDone(pending *request) {
 	if state == WatchDegraded {
 		l.a.log.Warn("watching degraded: full runs on the schedule instead", "job", l.name(), "why", why)
 	}
-	if st, ok := l.a.reg.Get(l.name()); ok && st.Runs > 0 || st.Running {
-		pending.add(job.TriggerWatch, true, nil)
+	if st, ok := l.a.reg.Get(l.name()); ok && (st.Runs > 0 || st.Running) {
+		pending.add(job.TriggerStartup, true, nil)
 	}
 }
 

@@ -29,7 +29,11 @@ type JobRunner struct {
 
 	mu    gosync.Mutex
 	pools map[string]*sharedPool
+	runs  int // since start, for pruning the run history now and then
 }
+
+// keepRuns is how many runs of each job the run history keeps.
+const keepRuns = 1000
 
 type sharedPool struct {
 	pool   *ftp.Pool
@@ -108,9 +112,18 @@ func (r *JobRunner) acquire(j *job.Job) (*ftp.Pool, func()) {
 func (r *JobRunner) Run(ctx context.Context, jc *JobConfig, run Run) (*ferrysync.Result, error) {
 	pool, release := r.acquire(jc.Job)
 	defer release()
-	return jc.Job.Run(ctx, job.Env{
+	res, err := jc.Job.Run(ctx, job.Env{
 		DB: r.db, Pool: pool, Reporter: run.Reporter, Trigger: run.Trigger, Paths: run.Paths, Drain: run.Drain,
 	})
+	r.mu.Lock()
+	r.runs++
+	prune := r.runs%100 == 1
+	r.mu.Unlock()
+	if prune {
+		// A watching agent makes many runs: keep the history bounded.
+		r.db.PruneRuns(context.WithoutCancel(ctx), keepRuns)
+	}
+	return res, err
 }
 
 // Close closes every pool.
