@@ -35,9 +35,9 @@ type watcher struct {
 
 	fs    *fsnotify.Watcher
 	add   func(dir string) error // fs.Add; a test seam for running out of watches
-	ready chan struct{} // 1-buffered: a batch is waiting
-	setup chan struct{} // closed once the initial watches are in place
-	done  chan struct{} // closed when the event loop has ended
+	ready chan struct{}          // 1-buffered: a batch is waiting
+	setup chan struct{}          // closed once the initial watches are in place
+	done  chan struct{}          // closed when the event loop has ended
 
 	mu       gosync.Mutex
 	paths    map[string]bool
