@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/ferrysync/ferry/job"
@@ -260,6 +261,8 @@ func (l *jobLoop) startWatch() error {
 func (l *jobLoop) watchSetupDone(pending *request) {
 	state, why := l.watch.state()
 	l.a.reg.update(l.name(), func(s *JobStatus) { s.Watch, s.WatchWhy = state, why })
+	folders, took := l.watch.watching()
+	l.a.log.Info("watching", "job", l.name(), "folders", folders, "took", took.Round(time.Millisecond))
 	if state == WatchDegraded {
 		l.a.log.Warn("watching degraded: full runs on the schedule instead", "job", l.name(), "why", why)
 	}
@@ -317,6 +320,11 @@ func (l *jobLoop) run(ctx context.Context, req request) outcome {
 	res, err := l.a.runner.Run(ctx, l.jc, Run{Trigger: req.trigger, Paths: paths, Drain: l.a.drain, Reporter: rep})
 	reg.update(l.name(), func(s *JobStatus) { s.Running = false; s.Runs++ })
 	l.logRun(req, res, err, l.clock().Sub(started))
+	if req.full {
+		// A full run of a big tree held the whole state and both scans in
+		// memory; an agent then idles for hours. Give the memory back.
+		debug.FreeOSMemory()
+	}
 
 	switch {
 	case err == nil:

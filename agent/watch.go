@@ -45,6 +45,17 @@ type watcher struct {
 	degraded string          // why; "" while fine
 	lost     bool            // events were lost: the next run must be full
 	self     map[string]selfMark
+	// setupTook is how long the initial watches took (set before setup
+	// is closed).
+	setupTook time.Duration
+}
+
+// watching returns how many folders have a watch and how long the initial
+// ones took to add.
+func (w *watcher) watching() (folders int, took time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.watched), w.setupTook
 }
 
 // selfMark is a path ferry itself just wrote (a download) or removed in
@@ -84,7 +95,11 @@ func newWatcher(root string, exclude *ferrysync.Excluder, ignore func(string) bo
 // delay the first sync) and runs the event loop until close.
 func (w *watcher) start() {
 	go func() {
+		start := time.Now()
 		w.addTree(w.root)
+		w.mu.Lock()
+		w.setupTook = time.Since(start)
+		w.mu.Unlock()
 		close(w.setup)
 	}()
 	go w.loop()

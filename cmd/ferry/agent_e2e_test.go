@@ -79,9 +79,14 @@ func (p *agentProc) log() string {
 	return p.logs.String()
 }
 
-func startAgentProc(t *testing.T, config string) *agentProc {
+// startAgentProc starts `bin agent --config config`; bin "" is ferry
+// (this test binary, as testscript puts it on PATH).
+func startAgentProc(t *testing.T, bin, config string) *agentProc {
 	t.Helper()
-	p := &agentProc{cmd: exec.Command("ferry", "agent", "--config", config), done: make(chan struct{})}
+	if bin == "" {
+		bin = "ferry"
+	}
+	p := &agentProc{cmd: exec.Command(bin, "agent", "--config", config), done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p, p
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -182,7 +187,7 @@ func testAgentEndToEnd(t *testing.T, kind string) {
   ]
 }`, filepath.Join(dir, "state", "state.db"), site, srv.url, inbox, srv.url, shared, srv.url)
 	write(good)
-	agent := startAgentProc(t, config)
+	agent := startAgentProc(t, "", config)
 	remote := func(rel string) string { return filepath.Join(srv.root, filepath.FromSlash(rel)) }
 	const within = 10 * time.Second
 
@@ -295,7 +300,7 @@ func TestAgentStopDuringLargeUpload(t *testing.T) {
 	if err := os.WriteFile(config, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	agent := startAgentProc(t, config)
+	agent := startAgentProc(t, "", config)
 	temp := filepath.Join(srv.root, "www", ".big.bin.ferry-tmp")
 	eventually(t, "the upload under way", 10*time.Second, func() bool {
 		st, err := os.Stat(temp)
@@ -309,7 +314,7 @@ func TestAgentStopDuringLargeUpload(t *testing.T) {
 		t.Fatalf("big.bin is under its real name after an interrupted upload")
 	}
 	// The next start finishes it.
-	startAgentProc(t, config)
+	startAgentProc(t, "", config)
 	want := sha256.Sum256(big)
 	eventually(t, "the upload finished after a restart", 30*time.Second, func() bool {
 		got, err := os.ReadFile(filepath.Join(srv.root, "www", "big.bin"))
