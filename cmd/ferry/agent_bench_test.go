@@ -72,10 +72,10 @@ func TestAgentWatchBenchmark(t *testing.T) {
 				return false
 			}})
 		t.Cleanup(srv.Close)
-		url = fmt.Sprintf("ftp://%s:%s@%s/www", testUser, testPassword, srv.Addr)
+		url = fmt.Sprintf("ftp://%s:%s@%s/www", testUser, testPassword, viaProxy(t, srv.Addr))
 	} else {
 		srv := ftpd.Start(t, kind, ftpd.Options{})
-		root, url = srv.Root, srv.URL()+"www"
+		root, url = srv.Root, fmt.Sprintf("ftp://%s:%s@%s/www", srv.User, srv.Password, viaProxy(t, srv.Addr()))
 	}
 	// FERRY_BIN: the ferry binary to measure (make bench-agent builds
 	// bin/ferry); this test binary otherwise.
@@ -157,6 +157,39 @@ func TestAgentWatchBenchmark(t *testing.T) {
 	if code != 0 {
 		t.Errorf("agent exit %d", code)
 	}
+}
+
+// viaProxy starts FERRY_AGENT_BENCH_PROXY, when set, in front of the
+// server at addr and returns the address to use instead. The variable is a
+// command line in which {server} stands for addr and {addrfile} for a file
+// where the proxy writes its own host:port once it listens; e.g. a delay
+// line that adds 20 ms of round trip:
+//
+//	FERRY_AGENT_BENCH_PROXY='wan -rtt 20ms -server {server} -addr-file {addrfile}'
+func viaProxy(t *testing.T, addr string) string {
+	tmpl := os.Getenv("FERRY_AGENT_BENCH_PROXY")
+	if tmpl == "" {
+		return addr
+	}
+	addrFile := filepath.Join(t.TempDir(), "proxy-addr")
+	args := strings.Fields(strings.NewReplacer("{server}", addr, "{addrfile}", addrFile).Replace(tmpl))
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	var got string
+	eventually(t, "the proxy listening", 10*time.Second, func() bool {
+		b, err := os.ReadFile(addrFile)
+		got = strings.TrimSpace(string(b))
+		return err == nil && got != ""
+	})
+	t.Logf("through %s (%s)", tmpl, got)
+	return got
 }
 
 func grepLine(log, s string) string {
