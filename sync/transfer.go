@@ -71,12 +71,21 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
+// reader and writer count the bytes of a transfer: for the reporter, and
+// as progress for the stall watchdog.
 func (e *executor) reader(ctx context.Context, a plan.Action, r io.Reader, off int64) *progressReader {
-	return &progressReader{r: r, n: off, tick: func(n int64) { e.rep.Progress(a, n) }, bw: e.bw.with(ctx)}
+	return &progressReader{r: r, n: off, tick: e.tick(a), bw: e.bw.with(ctx, e.watch.progress)}
 }
 
 func (e *executor) writer(ctx context.Context, a plan.Action, w io.Writer, off int64) *progressWriter {
-	return &progressWriter{w: w, n: off, tick: func(n int64) { e.rep.Progress(a, n) }, bw: e.bw.with(ctx)}
+	return &progressWriter{w: w, n: off, tick: e.tick(a), bw: e.bw.with(ctx, e.watch.progress)}
+}
+
+func (e *executor) tick(a plan.Action) func(n int64) {
+	return func(n int64) {
+		e.watch.progress()
+		e.rep.Progress(a, n)
+	}
 }
 
 // upload copies local rel to a temporary name in the same remote folder,

@@ -57,6 +57,10 @@ func NewPool(cfg Config, max int) *Pool {
 // Config returns the pool's connection settings.
 func (p *Pool) Config() Config { return p.cfg }
 
+// Timeout returns the bound of every single network wait of the pool's
+// connections: Config.Timeout, or its 30 s default.
+func (p *Pool) Timeout() time.Duration { return p.cfg.timeout() }
+
 // Profile returns a copy of what the pool's connections learned so far.
 func (p *Pool) Profile() Profile {
 	p.profMu.Lock()
