@@ -107,6 +107,12 @@ func (e *executor) upload(ctx context.Context, c *ftp.Conn, a plan.Action) (plan
 	if !info.Mode().IsRegular() {
 		return plan.Record{}, 0, fmt.Errorf("local %s is no longer a regular file", a.Path)
 	}
+	opened := stampOf(info)
+	if d := plannedChanges(a.Local, opened); d != "" {
+		// Changed since the scan: in flux, and not what the plan decided
+		// on. The next run sees the new version.
+		return plan.Record{}, 0, fmt.Errorf("local file %w: since the scan: %s", ErrChangedDuringUpload, d)
+	}
 	local := plan.Meta{Kind: plan.File, Size: info.Size(), ModTime: info.ModTime().UTC(), Precision: time.Nanosecond}
 	tmp := e.remotePath(tempName(a.Path))
 	final := e.remotePath(a.Path)
@@ -115,8 +121,15 @@ func (e *executor) upload(ctx context.Context, c *ftp.Conn, a plan.Action) (plan
 	if err != nil {
 		return plan.Record{}, n, err
 	}
-	if n != local.Size {
-		return plan.Record{}, n, fmt.Errorf("local file changed size during upload (%d bytes sent, %d expected)", n, local.Size)
+	// What was read must be one version of the file: the one opened, as
+	// it still is now that every byte is on the server. Otherwise the
+	// temporary may mix versions: it is not published, nor kept for a
+	// resume (whose overlap check only looks at the temporary's end).
+	if err := checkUnchanged(f, opened, n); err != nil {
+		if derr := c.Delete(ctx, tmp); derr != nil {
+			err = errors.Join(err, fmt.Errorf("deleting the temporary %s: %w", tmp, derr))
+		}
+		return plan.Record{}, n, err
 	}
 	// Once every byte is on the server, the rename and the mtime are
 	// finished even if ctx is cancelled now (each reply still bounded by
@@ -133,6 +146,23 @@ func (e *executor) upload(ctx context.Context, c *ftp.Conn, a plan.Action) (plan
 		}
 	}
 	return plan.Record{Kind: plan.File, Local: local, Remote: remote}, n, nil
+}
+
+// checkUnchanged reports an upload's local file f, opened as opened, that
+// changed while it was read (n bytes were).
+func checkUnchanged(f *os.File, opened stamp, n int64) error {
+	info, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("stat local file after upload: %w", err)
+	}
+	d := opened.changes(stampOf(info))
+	if d == "" && n != opened.size {
+		d = fmt.Sprintf("%d bytes read, %d expected", n, opened.size)
+	}
+	if d != "" {
+		return fmt.Errorf("local file %w: %s", ErrChangedDuringUpload, d)
+	}
+	return nil
 }
 
 // stor uploads f to tmp from offset off (REST), falling back to a whole
