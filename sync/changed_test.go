@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -167,5 +168,58 @@ func rewrite(t *testing.T, p string, data []byte) {
 	defer f.Close()
 	if _, err := f.WriteAt(data, 0); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDownloadOfFileChangedOnServerNotPublished: a download that receives
+// another byte count than the listing showed got a remote file that
+// changed since the listing (or while it was sent). It must fail and leave
+// the local file as it was, with no temporary; the next run fetches the
+// version the server has then.
+func TestDownloadOfFileChangedOnServerNotPublished(t *testing.T) {
+	tests := []struct {
+		name string
+		sent []byte // what the server sends for the listed 2 MiB
+	}{
+		{"remote grew", version('3', 3<<20)},
+		{"remote shrank", version('3', 1<<20)},
+		{"remote truncated to nothing", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var served atomic.Bool
+			tg := startTarget(t, "ftptest", ftptest.Options{Hook: func(s *ftptest.Session, cmd, arg string) bool {
+				if cmd != "RETR" || !served.CompareAndSwap(false, true) {
+					return false
+				}
+				s.ServeData(tc.sent, "")
+				return true
+			}})
+			tg.seed(t, "/site", []node{{Path: "big.bin", Data: version('2', 2<<20), MTime: baseTime.Add(time.Hour)}})
+			j := newJob(t, tg, "/site")
+			v1 := []byte("local version 1\n")
+			writeFile(t, filepath.Join(j.local, "big.bin"), v1, baseTime)
+
+			res, err := j.run(t.Context(), t, ferrysync.Pull, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !served.Load() {
+				t.Fatal("the server never served the changed file")
+			}
+			if len(res.Failed) != 1 || !errors.Is(res.Failed[0].Err, ferrysync.ErrChangedDuringDownload) {
+				t.Fatalf("failed actions %v, want big.bin's download failed with ErrChangedDuringDownload", res.Failed)
+			}
+			if got, err := os.ReadFile(filepath.Join(j.local, "big.bin")); err != nil || !bytes.Equal(got, v1) {
+				t.Errorf("local big.bin after the failed download: %d bytes, %v; want the old version kept", len(got), err)
+			}
+			if tmp := temps(snapshot(t, j.local)); len(tmp) > 0 {
+				t.Errorf("temporaries left locally: %v", tmp)
+			}
+
+			j.mustRun(t.Context(), t, ferrysync.Pull, nil)
+			assertSameTree(t, "after the second pull", snapshot(t, j.remoteDisk()), snapshot(t, j.local))
+		})
 	}
 }

@@ -315,6 +315,12 @@ func (e *executor) retr(ctx context.Context, c *ftp.Conn, a plan.Action, exact b
 		pw.f = f
 		n, err = get(0, pw)
 	}
+	if err == nil && a.Remote.Kind == plan.File && n != a.Remote.Size {
+		// The remote file changed since it was listed (or while it was
+		// sent): what came may be a mix of versions, and is not the
+		// version the plan chose. The caller removes the temporary.
+		err = fmt.Errorf("remote file %w: %d bytes received, the listing said %d", ErrChangedDuringDownload, n, a.Remote.Size)
+	}
 	if err == nil && resumed {
 		err = f.Truncate(n) // the leftover may have been longer
 	}
