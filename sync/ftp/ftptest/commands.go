@@ -160,7 +160,12 @@ func (s *Session) cmdPass(arg string) {
 		s.Reply(530, "Login incorrect.")
 	case !s.srv.login():
 		s.user = ""
-		s.Reply(421, "Too many connections ("+strconv.Itoa(s.srv.opts.MaxLogins)+") for this user")
+		n := strconv.Itoa(s.srv.opts.MaxLogins)
+		if s.srv.opts.MaxLoginsCode == 530 {
+			s.Reply(530, "Sorry, the maximum number of clients ("+n+") for this user are already connected.")
+		} else {
+			s.Reply(421, "Too many connections ("+n+") for this user")
+		}
 		s.Close()
 	default:
 		s.loggedIn = true

@@ -601,3 +601,14 @@ func TestMaxLoginsRefusesPASSWith421(t *testing.T) {
 		t.Errorf("Logins() = %d, want 3", got)
 	}
 }
+
+func TestMaxLoginsCode530(t *testing.T) {
+	srv, _ := newServer(t, Options{MaxLogins: 1, MaxLoginsCode: 530})
+	dial(t, srv).login()
+	second := dial(t, srv)
+	second.must(331, "USER %s", DefaultUser)
+	second.must(530, "PASS %s", DefaultPassword)
+	if _, err := second.tp.ReadLine(); err == nil { // proftpd disconnects too
+		t.Error("connection open after the 530")
+	}
+}
