@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferrysync/ferry/internal/ftpd"
 	ferrysync "github.com/ferrysync/ferry/sync"
 	"github.com/ferrysync/ferry/sync/ftp"
 	"github.com/ferrysync/ferry/sync/ftp/ftptest"
@@ -69,4 +70,31 @@ func nested(n int) []node {
 		tree = append(tree, node{Path: p, Data: []byte(fmt.Sprintf("file %d\n", i)), MTime: baseTime})
 	}
 	return tree
+}
+
+// TestPullUnderProftpdMaxClientsFinishes: proftpd refuses a login beyond
+// MaxClients with "530 Sorry, the maximum number of allowed clients (2)
+// are already connected.", and every action that wanted another
+// connection used to fail with it. The pull must download everything on
+// the connections it has.
+func TestPullUnderProftpdMaxClientsFinishes(t *testing.T) {
+	srv := ftpd.Start(t, "proftpd", ftpd.Options{Extra: []string{"MaxClients 2"}})
+	tg := target{
+		kind: "proftpd", root: srv.Root, uid: srv.UID, gid: srv.GID,
+		cfg: ftp.Config{Addr: srv.Addr(), User: srv.User, Password: srv.Password, Timeout: 20 * time.Second},
+	}
+	tg.seed(t, "/site", spread(40, 40))
+	j := newJob(t, tg, "/site")
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	res := j.mustRun(ctx, t, ferrysync.Pull, func(o *ferrysync.Options) {
+		o.Parallel = 8
+		o.Pool = ftp.NewPool(tg.cfg, 8)
+		t.Cleanup(func() { o.Pool.Close() })
+		o.Pool.Warm(ctx)
+	})
+	if res.FilesDown != 40 {
+		t.Errorf("FilesDown = %d, want 40", res.FilesDown)
+	}
+	assertSameTree(t, "after pull", snapshot(t, j.remoteDisk()), snapshot(t, j.local))
 }
