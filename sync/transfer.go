@@ -108,10 +108,10 @@ func (e *executor) upload(ctx context.Context, c *ftp.Conn, a plan.Action) (plan
 		return plan.Record{}, 0, fmt.Errorf("local %s is no longer a regular file", a.Path)
 	}
 	opened := stampOf(info)
-	if d := plannedChanges(a.Local, opened); d != "" {
+	if diff := plannedChanges(a.Local, opened); diff != "" {
 		// Changed since the scan: in flux, and not what the plan decided
 		// on. The next run sees the new version.
-		return plan.Record{}, 0, fmt.Errorf("local file %w: since the scan: %s", ErrChangedDuringUpload, d)
+		return plan.Record{}, 0, fmt.Errorf("local file %w: since the scan: %s", ErrChangedDuringUpload, diff)
 	}
 	local := plan.Meta{Kind: plan.File, Size: info.Size(), ModTime: info.ModTime().UTC(), Precision: time.Nanosecond}
 	tmp := e.remotePath(tempName(a.Path))
@@ -155,12 +155,12 @@ func checkUnchanged(f *os.File, opened stamp, n int64) error {
 	if err != nil {
 		return fmt.Errorf("stat local file after upload: %w", err)
 	}
-	d := opened.changes(stampOf(info))
-	if d == "" && n != opened.size {
-		d = fmt.Sprintf("%d bytes read, %d expected", n, opened.size)
+	diff := opened.changes(stampOf(info))
+	if diff == "" && n != opened.size {
+		diff = fmt.Sprintf("%d bytes read, %d expected", n, opened.size)
 	}
-	if d != "" {
-		return fmt.Errorf("local file %w: %s", ErrChangedDuringUpload, d)
+	if diff != "" {
+		return fmt.Errorf("local file %w: %s", ErrChangedDuringUpload, diff)
 	}
 	return nil
 }
