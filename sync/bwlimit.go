@@ -14,6 +14,9 @@ import (
 type bandwidth struct {
 	lim *rate.Limiter
 	ctx context.Context
+	// granted, when set, is called after each grant of at most one
+	// second of traffic: waiting for the limiter is progress, not a stall.
+	granted func()
 }
 
 func newBandwidth(bytesPerSecond int64) *bandwidth {
@@ -27,25 +30,31 @@ func newBandwidth(bytesPerSecond int64) *bandwidth {
 }
 
 // with binds the limiter to one transfer's context, so a cancelled run
-// stops waiting.
-func (b *bandwidth) with(ctx context.Context) *bandwidth {
+// stops waiting, and to its progress report (granted, may be nil).
+func (b *bandwidth) with(ctx context.Context, granted func()) *bandwidth {
 	if b == nil {
 		return nil
 	}
-	return &bandwidth{lim: b.lim, ctx: ctx}
+	return &bandwidth{lim: b.lim, ctx: ctx, granted: granted}
 }
 
-// wait blocks until n bytes may pass.
+// wait blocks until n bytes may pass. It waits in steps of at most one
+// second of traffic (a 256 KiB read at 1 KiB/s is not one silent wait of
+// four minutes), reporting each to granted.
 func (b *bandwidth) wait(n int) error {
 	if b == nil {
 		return nil
 	}
+	step := min(b.lim.Burst(), max(int(b.lim.Limit()), 1))
 	for n > 0 {
-		chunk := min(n, b.lim.Burst())
+		chunk := min(n, step)
 		if err := b.lim.WaitN(b.ctx, chunk); err != nil {
 			return err
 		}
 		n -= chunk
+		if b.granted != nil {
+			b.granted()
+		}
 	}
 	return nil
 }

@@ -25,7 +25,7 @@ func TestParseRate(t *testing.T) {
 // whatever the read sizes.
 func TestBandwidthPaces(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		bw := newBandwidth(256 << 10).with(context.Background())
+		bw := newBandwidth(256<<10).with(context.Background(), nil)
 		start := time.Now()
 		for moved := 0; moved < 1<<20; moved += 100 << 10 {
 			if err := bw.wait(100 << 10); err != nil {
@@ -43,7 +43,7 @@ func TestBandwidthPaces(t *testing.T) {
 func TestBandwidthStopsOnCancel(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
-		bw := newBandwidth(1 << 10).with(ctx)
+		bw := newBandwidth(1<<10).with(ctx, nil)
 		done := make(chan error)
 		go func() { done <- bw.wait(1 << 20) }()
 		synctest.Wait()

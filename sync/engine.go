@@ -202,6 +202,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
+	ex.watch = newWatchdog(o.Pool.Timeout())
+	defer ex.watch.stop()
 	ex.batch = newSyncBatch(ex, o.Local)
 	defer ex.batch.close()
 	if changeOnlyRan {

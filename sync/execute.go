@@ -45,6 +45,7 @@ type executor struct {
 	batch     *syncBatch      // batched fsync of downloads; nil: one fsync per file
 	verify    bool            // --verify: check each transfer on the far side
 	backup    *backups        // --backup-dir; nil: none
+	watch     *watchdog       // fails actions when the whole run stalls; nil: none
 	drain     <-chan struct{} // closed: start no more actions; nil: never
 	stopped   atomic.Bool     // an action was left unstarted because of drain
 
@@ -139,7 +140,9 @@ func (e *executor) serial(ctx context.Context, as []plan.Action) {
 		if ctx.Err() != nil || e.draining() {
 			return
 		}
-		e.one(ctx, a)
+		actx, end := e.watch.begin(ctx)
+		e.one(actx, a)
+		end()
 	}
 }
 
@@ -172,32 +175,39 @@ func (e *executor) parallelDo(ctx context.Context, units [][]plan.Action) {
 	for range min(e.parallel, len(units)) {
 		g.Go(func() error {
 			for u := range work {
-				if u[0].Conflict > 0 && e.sameVersions(gctx, u[0]) {
-					// Not a conflict after all: record the path as in step.
-					a := u[0]
-					e.record(a.Path, plan.Record{Kind: plan.File, Local: a.Local, Remote: a.Remote})
-					e.mu.Lock()
-					e.res.Adopted++
-					e.mu.Unlock()
-					continue
-				}
-				kept := true
-				for _, a := range u {
-					if !e.one(gctx, a) {
-						kept = false
-						break
-					}
-				}
-				if kept && u[0].Conflict > 0 {
-					e.mu.Lock()
-					e.res.Conflicts++
-					e.mu.Unlock()
-				}
+				uctx, end := e.watch.begin(gctx)
+				e.unit(uctx, u)
+				end()
 			}
 			return nil
 		})
 	}
 	g.Wait()
+}
+
+// unit runs one unit of work (see parallelDo).
+func (e *executor) unit(ctx context.Context, u []plan.Action) {
+	if u[0].Conflict > 0 && e.sameVersions(ctx, u[0]) {
+		// Not a conflict after all: record the path as in step.
+		a := u[0]
+		e.record(a.Path, plan.Record{Kind: plan.File, Local: a.Local, Remote: a.Remote})
+		e.mu.Lock()
+		e.res.Adopted++
+		e.mu.Unlock()
+		return
+	}
+	kept := true
+	for _, a := range u {
+		if !e.one(ctx, a) {
+			kept = false
+			break
+		}
+	}
+	if kept && u[0].Conflict > 0 {
+		e.mu.Lock()
+		e.res.Conflicts++
+		e.mu.Unlock()
+	}
 }
 
 // one runs a single action with retries and records its outcome; it
@@ -216,6 +226,7 @@ func (e *executor) one(ctx context.Context, a plan.Action) bool {
 
 // finish reports and records one action's outcome.
 func (e *executor) finish(a plan.Action, rec plan.Record, n int64, err error) bool {
+	e.watch.progress()
 	e.rep.Done(a, n, err)
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -251,11 +262,17 @@ func (e *executor) forgetLocked(path string) {
 }
 
 // attempt runs an action, retrying transient failures (4xx replies, broken
-// connections, timeouts) up to three times with growing pauses.
+// connections, timeouts) up to three times with growing pauses. An action
+// the stall watchdog cancelled fails with the stall as its error, at once.
 func (e *executor) attempt(ctx context.Context, a plan.Action) (plan.Record, int64, *finisher, error) {
 	backoff := 250 * time.Millisecond
 	for try := 1; ; try++ {
 		rec, n, fin, err := e.do(ctx, a)
+		if err != nil {
+			if stall := stallCause(ctx); stall != nil {
+				err = stall // "context canceled" from deep down says less
+			}
+		}
 		if err == nil || !retryable(err) || try == 3 || ctx.Err() != nil {
 			if err != nil {
 				err = fmt.Errorf("%s %s: %w", a.Op, a.Path, err)
@@ -263,7 +280,11 @@ func (e *executor) attempt(ctx context.Context, a plan.Action) (plan.Record, int
 			return rec, n, fin, err
 		}
 		if !sleepCtx(ctx, backoff) {
-			return rec, n, nil, fmt.Errorf("%s %s: %w", a.Op, a.Path, ctx.Err())
+			err := ctx.Err()
+			if stall := stallCause(ctx); stall != nil {
+				err = stall
+			}
+			return rec, n, nil, fmt.Errorf("%s %s: %w", a.Op, a.Path, err)
 		}
 		backoff *= 4
 	}

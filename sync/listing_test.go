@@ -20,7 +20,7 @@ import (
 var hostileListings = map[string][]string{
 	"mlsd": {
 		"type=file;size=4;modify=20230506070809; good.txt",
-		"type=file;size=13;modify=20230506070809; remote-only.txt",
+		"type=file;size=11;modify=20230506070809; remote-only.txt",
 		"type=file;size=4;modify=20230506070809; ../evil",
 		"type=file;size=4;modify=20230506070809; a/b",
 		"type=dir;modify=20230506070809; ../../escape",
@@ -28,7 +28,7 @@ var hostileListings = map[string][]string{
 	},
 	"list": {
 		"-rw-r--r--    1 ftp      ftp             4 May 06  2023 good.txt",
-		"-rw-r--r--    1 ftp      ftp            13 May 06  2023 remote-only.txt",
+		"-rw-r--r--    1 ftp      ftp            11 May 06  2023 remote-only.txt",
 		"-rw-r--r--    1 ftp      ftp             4 May 06  2023 ../evil",
 		"-rw-r--r--    1 ftp      ftp             4 May 06  2023 a/b",
 		"drwxr-xr-x    2 ftp      ftp          4096 May 06  2023 ../../escape",

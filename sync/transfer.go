@@ -71,12 +71,21 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
+// reader and writer count the bytes of a transfer: for the reporter, and
+// as progress for the stall watchdog.
 func (e *executor) reader(ctx context.Context, a plan.Action, r io.Reader, off int64) *progressReader {
-	return &progressReader{r: r, n: off, tick: func(n int64) { e.rep.Progress(a, n) }, bw: e.bw.with(ctx)}
+	return &progressReader{r: r, n: off, tick: e.tick(a), bw: e.bw.with(ctx, e.watch.progress)}
 }
 
 func (e *executor) writer(ctx context.Context, a plan.Action, w io.Writer, off int64) *progressWriter {
-	return &progressWriter{w: w, n: off, tick: func(n int64) { e.rep.Progress(a, n) }, bw: e.bw.with(ctx)}
+	return &progressWriter{w: w, n: off, tick: e.tick(a), bw: e.bw.with(ctx, e.watch.progress)}
+}
+
+func (e *executor) tick(a plan.Action) func(n int64) {
+	return func(n int64) {
+		e.watch.progress()
+		e.rep.Progress(a, n)
+	}
 }
 
 // upload copies local rel to a temporary name in the same remote folder,
@@ -98,6 +107,12 @@ func (e *executor) upload(ctx context.Context, c *ftp.Conn, a plan.Action) (plan
 	if !info.Mode().IsRegular() {
 		return plan.Record{}, 0, fmt.Errorf("local %s is no longer a regular file", a.Path)
 	}
+	opened := stampOf(info)
+	if diff := plannedChanges(a.Local, opened); diff != "" {
+		// Changed since the scan: in flux, and not what the plan decided
+		// on. The next run sees the new version.
+		return plan.Record{}, 0, fmt.Errorf("local file %w: since the scan: %s", ErrChangedDuringUpload, diff)
+	}
 	local := plan.Meta{Kind: plan.File, Size: info.Size(), ModTime: info.ModTime().UTC(), Precision: time.Nanosecond}
 	tmp := e.remotePath(tempName(a.Path))
 	final := e.remotePath(a.Path)
@@ -106,8 +121,15 @@ func (e *executor) upload(ctx context.Context, c *ftp.Conn, a plan.Action) (plan
 	if err != nil {
 		return plan.Record{}, n, err
 	}
-	if n != local.Size {
-		return plan.Record{}, n, fmt.Errorf("local file changed size during upload (%d bytes sent, %d expected)", n, local.Size)
+	// What was read must be one version of the file: the one opened, as
+	// it still is now that every byte is on the server. Otherwise the
+	// temporary may mix versions: it is not published, nor kept for a
+	// resume (whose overlap check only looks at the temporary's end).
+	if err := checkUnchanged(f, opened, n); err != nil {
+		if derr := c.Delete(ctx, tmp); derr != nil {
+			err = errors.Join(err, fmt.Errorf("deleting the temporary %s: %w", tmp, derr))
+		}
+		return plan.Record{}, n, err
 	}
 	// Once every byte is on the server, the rename and the mtime are
 	// finished even if ctx is cancelled now (each reply still bounded by
@@ -124,6 +146,23 @@ func (e *executor) upload(ctx context.Context, c *ftp.Conn, a plan.Action) (plan
 		}
 	}
 	return plan.Record{Kind: plan.File, Local: local, Remote: remote}, n, nil
+}
+
+// checkUnchanged reports an upload's local file f, opened as opened, that
+// changed while it was read (n bytes were).
+func checkUnchanged(f *os.File, opened stamp, n int64) error {
+	info, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("stat local file after upload: %w", err)
+	}
+	diff := opened.changes(stampOf(info))
+	if diff == "" && n != opened.size {
+		diff = fmt.Sprintf("%d bytes read, %d expected", n, opened.size)
+	}
+	if diff != "" {
+		return fmt.Errorf("local file %w: %s", ErrChangedDuringUpload, diff)
+	}
+	return nil
 }
 
 // stor uploads f to tmp from offset off (REST), falling back to a whole
@@ -275,6 +314,12 @@ func (e *executor) retr(ctx context.Context, c *ftp.Conn, a plan.Action, exact b
 		pw := e.writer(ctx, a, f, 0)
 		pw.f = f
 		n, err = get(0, pw)
+	}
+	if err == nil && a.Remote.Kind == plan.File && n != a.Remote.Size {
+		// The remote file changed since it was listed (or while it was
+		// sent): what came may be a mix of versions, and is not the
+		// version the plan chose. The caller removes the temporary.
+		err = fmt.Errorf("remote file %w: %d bytes received, the listing said %d", ErrChangedDuringDownload, n, a.Remote.Size)
 	}
 	if err == nil && resumed {
 		err = f.Truncate(n) // the leftover may have been longer

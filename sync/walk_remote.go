@@ -141,11 +141,23 @@ func (w *remoteWalker) wantWorker() bool {
 	return backlog > 2*w.loginCost
 }
 
-// next blocks until a folder is queued (ok) or the walk is over.
-func (w *remoteWalker) next() (string, bool) {
+// next blocks until a folder is queued (ok) or the walk is over. A worker
+// that has to wait gives its connection *held back to the pool first: the
+// folders it waits for are being listed by other workers, and one of them
+// may be waiting in Pool.Get for that very connection (a server that allows
+// fewer logins than workers: each idle worker held a connection while the
+// workers holding the folders waited for one, and the walk never ended).
+func (w *remoteWalker) next(held **ftp.Conn) (string, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for len(w.queue) == 0 && w.active > 0 && w.failed == nil {
+		if c := *held; c != nil {
+			*held = nil
+			w.mu.Unlock()
+			w.pool.Put(c)
+			w.mu.Lock()
+			continue
+		}
 		w.cond.Wait()
 	}
 	if len(w.queue) == 0 || w.failed != nil {
@@ -166,7 +178,7 @@ func (w *remoteWalker) work(ctx context.Context) error {
 		}
 	}()
 	for {
-		dir, ok := w.next()
+		dir, ok := w.next(&conn)
 		if !ok {
 			return nil
 		}

@@ -24,24 +24,27 @@ type Profile struct {
 // reusing idle ones. A 421 ("too many connections") at login lowers the
 // limit to the number of connections open at that moment and makes Get wait
 // for one of them instead of failing; the limit grows back by one after
-// every 64 successful reuses.
+// every 64 successful reuses. So does a 530 once a login of the pool has
+// succeeded: the credentials are good, so it is a connection limit
+// (proftpd's MaxClients and MaxClientsPerUser answer 530, not 421).
 //
 // Get and Put are safe for concurrent use.
 type Pool struct {
 	cfg Config
 	max int
 
-	mu      sync.Mutex
-	cond    *sync.Cond
-	idle    []*Conn
-	open    int // connections handed out or idle
-	limit   int
-	reuses  int
-	closed  bool
-	warming bool  // Warm's dial is under way (counted in open)
-	warmErr error // Warm's dial failed: the next Get returns this
-	profMu  sync.Mutex
-	profile Profile
+	mu       sync.Mutex
+	cond     *sync.Cond
+	idle     []*Conn
+	open     int // connections handed out or idle
+	limit    int
+	reuses   int
+	closed   bool
+	warming  bool  // Warm's dial is under way (counted in open)
+	warmErr  error // Warm's dial failed: the next Get returns this
+	loggedIn bool  // a login succeeded: the credentials are good
+	profMu   sync.Mutex
+	profile  Profile
 }
 
 // NewPool returns a pool of at most max connections (at least 1).
@@ -56,6 +59,10 @@ func NewPool(cfg Config, max int) *Pool {
 
 // Config returns the pool's connection settings.
 func (p *Pool) Config() Config { return p.cfg }
+
+// Timeout returns the bound of every single network wait of the pool's
+// connections: Config.Timeout, or its 30 s default.
+func (p *Pool) Timeout() time.Duration { return p.cfg.timeout() }
 
 // Profile returns a copy of what the pool's connections learned so far.
 func (p *Pool) Profile() Profile {
@@ -128,13 +135,15 @@ func (p *Pool) Get(ctx context.Context) (*Conn, error) {
 		p.mu.Unlock()
 
 		c, err := dial(ctx, &p.cfg, &p.profMu, &p.profile)
+		p.mu.Lock()
 		if err == nil {
+			p.loggedIn = true
+			p.mu.Unlock()
 			return c, nil
 		}
-		p.mu.Lock()
 		p.open--
 		var fe *Error
-		if errors.As(err, &fe) && fe.Code == 421 && p.open > 0 {
+		if errors.As(err, &fe) && (fe.Code == 421 || fe.Code == 530 && p.loggedIn) && p.open > 0 {
 			// Too many connections: live with the ones we have.
 			p.limit = p.open
 			p.profMu.Lock()
@@ -177,6 +186,7 @@ func (p *Pool) Warm(ctx context.Context) {
 		case closed:
 			p.open--
 		default:
+			p.loggedIn = true
 			c.idleSince = time.Now()
 			p.idle = append(p.idle, c)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	gosync "sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -125,5 +126,49 @@ func TestPoolWarmFailedLogin(t *testing.T) {
 	mu.Unlock()
 	if n != 2 {
 		t.Errorf("PASS sent %d times after the second Get, want 2", n)
+	}
+}
+
+// TestPoolWaitsOutLoginLimitAnswered530: proftpd's MaxClients and
+// MaxClientsPerUser refuse a login beyond the limit with 530, not 421, and
+// Get used to fail with it (a pull failed every action that wanted a third
+// connection). The pool's credentials are known good once a login of it
+// succeeded, so Get must wait for one of its connections instead.
+func TestPoolWaitsOutLoginLimitAnswered530(t *testing.T) {
+	refused := make(chan struct{}, 1)
+	var passes atomic.Int32
+	srv := ftptest.NewServer(t.TempDir(), ftptest.Options{MaxLogins: 1, MaxLoginsCode: 530, Hook: func(s *ftptest.Session, cmd, arg string) bool {
+		if cmd == "PASS" && passes.Add(1) == 2 {
+			s.Do(cmd, arg) // refused: one login is the limit
+			refused <- struct{}{}
+			return true
+		}
+		return false
+	}})
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	pool := ftp.NewPool(ftp.Config{Addr: srv.Addr, User: ftptest.DefaultUser, Password: ftptest.DefaultPassword, Timeout: 5 * time.Second}, 2)
+	defer pool.Close()
+
+	first, err := pool.Get(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		c, err := pool.Get(ctx) // dials: the pool's limit is 2
+		if err == nil {
+			pool.Put(c)
+		}
+		got <- err
+	}()
+	<-refused
+	pool.Put(first)
+	if err := <-got; err != nil {
+		t.Fatalf("Get beyond the server's login limit = %v, want the pool's connection once it is back", err)
+	}
+	if p := pool.Profile(); p.MaxConns != 1 {
+		t.Errorf("profile MaxConns = %d, want 1", p.MaxConns)
 	}
 }

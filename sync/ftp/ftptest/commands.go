@@ -136,6 +136,9 @@ func (s *Session) cmdUser(arg string) {
 		s.Reply(530, "Non-anonymous sessions must use encryption.")
 		return
 	}
+	if s.loggedIn {
+		s.srv.logout()
+	}
 	s.user, s.loggedIn = arg, false
 	s.Reply(331, "Please specify the password.")
 }
@@ -155,6 +158,15 @@ func (s *Session) cmdPass(arg string) {
 	case s.user != s.srv.opts.user() || arg != s.srv.opts.password():
 		s.user = ""
 		s.Reply(530, "Login incorrect.")
+	case !s.srv.login():
+		s.user = ""
+		n := strconv.Itoa(s.srv.opts.MaxLogins)
+		if s.srv.opts.MaxLoginsCode == 530 {
+			s.Reply(530, "Sorry, the maximum number of clients ("+n+") for this user are already connected.")
+		} else {
+			s.Reply(421, "Too many connections ("+n+") for this user")
+		}
+		s.Close()
 	default:
 		s.loggedIn = true
 		s.logins++

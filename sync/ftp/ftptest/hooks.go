@@ -32,6 +32,30 @@ func (s *Session) SendDataThenDrop(data []byte, final string) {
 	s.serveData(func(c net.Conn) error { _, err := c.Write(data); return err }, true, final)
 }
 
+// OpenDataThenStall answers a transfer command (RETR, STOR, LIST...) with
+// 150, connects the data channel and sends data over it (nothing when
+// nil), then stops: it neither reads from nor closes the data connection
+// and sends no final reply until the session is closed, as a server that
+// stopped responding mid-transfer. The client must time out on its own.
+func (s *Session) OpenDataThenStall(data []byte) {
+	if !s.dataReady() {
+		return
+	}
+	s.Reply(150, "Here comes the data.")
+	c, err := s.openData()
+	if err != nil {
+		s.logf("data connection: %v", err)
+		s.Reply(425, "Failed to establish connection.")
+		return
+	}
+	if len(data) > 0 {
+		if _, err := c.Write(data); err != nil {
+			s.logf("data send: %v", err)
+		}
+	}
+	s.Stall()
+}
+
 func (s *Session) serveData(send func(net.Conn) error, drop bool, final string) {
 	if !s.dataReady() {
 		return

@@ -1,12 +1,15 @@
 package ftptest
 
 import (
+	"errors"
 	"io"
 	"net/netip"
+	"os"
 	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 var pasvRE = regexp.MustCompile(`\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)`)
@@ -223,5 +226,38 @@ func TestCloseReportsHang(t *testing.T) {
 	s, _ := msg.(string)
 	if !strings.Contains(s, `in command "NOOP"`) || !strings.Contains(s, "session 1") {
 		t.Errorf("Close panic %v does not name the hung session and command", msg)
+	}
+}
+
+func TestHookOpenDataThenStall(t *testing.T) {
+	stalled := make(chan *Session, 1)
+	srv, _ := newServer(t, Options{Hook: func(s *Session, cmd, arg string) bool {
+		if cmd == "RETR" {
+			stalled <- s
+			s.OpenDataThenStall([]byte("part"))
+			return true
+		}
+		return false
+	}})
+	c := dial(t, srv)
+	c.login()
+	d := c.passive()
+	c.must(150, "RETR big.bin")
+	b := make([]byte, 4)
+	if _, err := io.ReadFull(d, b); err != nil || string(b) != "part" {
+		t.Fatalf("read %q, %v; want \"part\"", b, err)
+	}
+	// Neither the end of the data nor a final reply comes: a read gives up
+	// at its deadline, not at EOF.
+	d.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	if n, err := d.Read(b); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read after the data = %d, %v; want a timeout", n, err)
+	}
+	s := <-stalled
+	s.Close()
+	<-s.Done()
+	d.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := d.Read(b); err == nil {
+		t.Fatalf("read %d bytes after the session closed", n)
 	}
 }

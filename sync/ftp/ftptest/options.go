@@ -75,6 +75,17 @@ type Options struct {
 	// MaxConns, when positive, answers "421 Too many connections" to a
 	// connection beyond that many simultaneous sessions and closes it.
 	MaxConns int
+	// MaxLogins, when positive, answers PASS with "421 Too many
+	// connections" (see MaxLoginsCode) and closes the session when that
+	// many sessions are logged in already, like pure-ftpd's per-user limit: the refusal comes
+	// after the greeting, at login. A session counts until it has ended on
+	// the server's side.
+	MaxLogins int
+	// MaxLoginsCode is the reply code of MaxLogins' refusal: 421 when
+	// zero; 530 answers like proftpd's MaxClients and MaxClientsPerUser
+	// ("530 Sorry, the maximum number of clients (2) for this user are
+	// already connected.").
+	MaxLoginsCode int
 
 	// IdleTimeout closes a session whose control connection stays silent
 	// that long (DefaultIdleTimeout when zero).

@@ -32,6 +32,7 @@ type Server struct {
 	root     *os.Root
 	sessions map[*Session]struct{}
 	nextID   int
+	loggedIn int // sessions logged in now, for MaxLogins
 
 	tls     *tls.Config
 	cert    *x509.Certificate
@@ -255,6 +256,28 @@ func (s *Server) refuse(conn net.Conn, msg string) {
 func (s *Server) unregister(sess *Session) {
 	s.mu.Lock()
 	delete(s.sessions, sess)
+	if sess.loggedIn {
+		s.loggedIn--
+	}
 	s.mu.Unlock()
 	s.wg.Done()
+}
+
+// login counts a session in for MaxLogins; it reports false when the
+// limit is reached.
+func (s *Server) login() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.opts.MaxLogins > 0 && s.loggedIn >= s.opts.MaxLogins {
+		return false
+	}
+	s.loggedIn++
+	return true
+}
+
+// logout counts a session out (USER again after a login).
+func (s *Server) logout() {
+	s.mu.Lock()
+	s.loggedIn--
+	s.mu.Unlock()
 }

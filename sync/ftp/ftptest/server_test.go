@@ -581,3 +581,34 @@ func code(c *rawClient) int {
 	n, _ := c.read()
 	return n
 }
+
+func TestMaxLoginsRefusesPASSWith421(t *testing.T) {
+	srv, _ := newServer(t, Options{MaxLogins: 2})
+	first := dial(t, srv)
+	first.login()
+	dial(t, srv).login()
+	third := dial(t, srv) // the greeting comes: the limit is on logins
+	third.must(331, "USER %s", DefaultUser)
+	third.must(421, "PASS %s", DefaultPassword)
+	if _, err := third.tp.ReadLine(); err == nil {
+		t.Error("connection open after 421")
+	}
+	// USER again logs the first session out: its slot is free at once.
+	first.must(331, "USER %s", DefaultUser)
+	dial(t, srv).login()
+	first.must(421, "PASS %s", DefaultPassword)
+	if got := srv.Logins(); got != 3 {
+		t.Errorf("Logins() = %d, want 3", got)
+	}
+}
+
+func TestMaxLoginsCode530(t *testing.T) {
+	srv, _ := newServer(t, Options{MaxLogins: 1, MaxLoginsCode: 530})
+	dial(t, srv).login()
+	second := dial(t, srv)
+	second.must(331, "USER %s", DefaultUser)
+	second.must(530, "PASS %s", DefaultPassword)
+	if _, err := second.tp.ReadLine(); err == nil { // proftpd disconnects too
+		t.Error("connection open after the 530")
+	}
+}
