@@ -206,13 +206,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	defer ex.watch.stop()
 	ex.batch = newSyncBatch(ex, o.Local)
 	defer ex.batch.close()
-	if changeOnlyRan {
-		// Only the changed paths' own temporaries were looked at; they
-		// are resumed, never removed as leftovers of other files.
-		ex.keepTemps(p, local.Temps, remote.Temps)
-	} else {
-		ex.cleanTemps(ctx, p, local.Temps, remote.Temps)
-	}
+	ex.cleanTemps(ctx, p, local.Temps, remote.Temps, !changeOnlyRan)
 	ex.execute(ctx, p)
 	// Flushed even when ctx was cancelled: the records of the actions done
 	// before the interruption must survive it.
@@ -349,28 +343,12 @@ func ensureRemoteDir(ctx context.Context, c *ftp.Conn, dir string) error {
 	return nil
 }
 
-// keepTemps is cleanTemps for a change-only run: the temporaries of planned
-// transfers are kept for resuming, and nothing is removed.
-func (e *executor) keepTemps(p *plan.Plan, local, remote map[string]int64) {
-	e.resumeUp, e.resumeDown = map[string]int64{}, map[string]int64{}
-	for _, a := range p.Actions {
-		switch a.Op {
-		case plan.Upload:
-			if n, ok := remote[tempName(a.Path)]; ok {
-				e.resumeUp[a.Path] = n
-			}
-		case plan.Download:
-			if n, ok := local[tempName(a.Path)]; ok {
-				e.resumeDown[a.Path] = n
-			}
-		}
-	}
-}
-
 // cleanTemps removes leftover temporaries of an interrupted run, except
 // those a planned transfer of the same file will try to resume: they are
-// kept in e.resumeUp / e.resumeDown.
-func (e *executor) cleanTemps(ctx context.Context, p *plan.Plan, local, remote map[string]int64) {
+// kept in e.resumeUp / e.resumeDown. With removeRest false (a change-only
+// run, which saw only the changed paths' own temporaries) nothing is
+// removed.
+func (e *executor) cleanTemps(ctx context.Context, p *plan.Plan, local, remote map[string]int64, removeRest bool) {
 	e.resumeUp, e.resumeDown = map[string]int64{}, map[string]int64{}
 	for _, a := range p.Actions {
 		switch a.Op {
@@ -385,6 +363,9 @@ func (e *executor) cleanTemps(ctx context.Context, p *plan.Plan, local, remote m
 				delete(local, tempName(a.Path))
 			}
 		}
+	}
+	if !removeRest {
+		return
 	}
 	for rel := range local {
 		if err := e.root.Remove(rel); err != nil {
