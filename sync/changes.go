@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ferrysync/ferry/sync/ftp"
 	"github.com/ferrysync/ferry/sync/plan"
 )
 
@@ -89,19 +90,25 @@ func scanChanges(ctx context.Context, o Options, ps PartialStore, paths []string
 	if c.local, err = scanLocalTargets(o.Local, targets, o.Exclude); err != nil {
 		return nil, err
 	}
-	parents := map[string]bool{}
+	// A parent with one changed name is asked about that name alone (MLST:
+	// one round trip, no data connection); a parent with several is
+	// listed once.
+	byParent := map[string][]string{}
 	for _, t := range targets {
-		parents[parentOf(t)] = true
+		byParent[parentOf(t)] = append(byParent[parentOf(t)], t)
 	}
-	start := make([]string, 0, len(parents))
-	for p := range parents {
-		start = append(start, p)
+	stated, start, err := statLoneTargets(ctx, o, byParent)
+	if err != nil {
+		return nil, err
 	}
 	sort.Strings(start)
 	c.parentListing = len(start)
 	keep := func(rel string) bool { return underTargets(targets, rel) }
 	if c.remote, err = walkRemote(ctx, o.Pool, o.Remote, o.Parallel, o.Exclude, start, keep); err != nil {
 		return nil, err
+	}
+	for rel, m := range stated {
+		c.remote.Tree.Entries[rel] = m
 	}
 	if c.remote.RootMissing || len(c.remote.Problems) > 0 || len(c.remote.Tree.Unknown) > 0 {
 		return nil, fmt.Errorf("%w: a parent folder's listing failed", errNeedFullRun)
@@ -113,6 +120,57 @@ func scanChanges(ctx context.Context, o Options, ps PartialStore, paths []string
 		c.remote.Tree.Entries[a] = plan.Meta{Kind: plan.Dir}
 	}
 	return c, nil
+}
+
+// statLoneTargets asks the server, with MLST where it offers it, about each
+// target that is its parent's only changed name. It returns what it found
+// (absent names are missing from the map) and the folders still to list:
+// the parents of several targets, and the stat'ed targets that are
+// folders (to see what lies below them).
+func statLoneTargets(ctx context.Context, o Options, byParent map[string][]string) (map[string]plan.Meta, []string, error) {
+	stated := map[string]plan.Meta{}
+	var list []string
+	var lone []string
+	for parent, ts := range byParent {
+		if len(ts) == 1 && ts[0] != "" {
+			lone = append(lone, ts[0])
+		} else {
+			list = append(list, parent)
+		}
+	}
+	if len(lone) == 0 {
+		return stated, list, nil
+	}
+	c, err := o.Pool.Get(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer o.Pool.Put(c)
+	if _, ok := c.Feature("MLST"); !ok {
+		for _, t := range lone {
+			list = append(list, parentOf(t))
+		}
+		return stated, list, nil
+	}
+	for _, t := range lone {
+		e, err := c.Stat(ctx, path.Join(o.Remote, t))
+		var fe *ftp.Error
+		switch {
+		case errors.As(err, &fe) && fe.Code == 550:
+			// Absent on the server (RFC 3659 section 7.2: 550 for a name
+			// that does not exist).
+		case err != nil:
+			return nil, nil, fmt.Errorf("%w: MLST %s: %v", errNeedFullRun, t, err)
+		case e.Type == ftp.TypeDir:
+			stated[t] = plan.Meta{Kind: plan.Dir}
+			list = append(list, t)
+		case e.Type == ftp.TypeFile:
+			stated[t] = plan.Meta{Kind: plan.File, Size: e.Size, ModTime: e.ModTime.UTC(), Precision: e.Precision}
+		default:
+			return nil, nil, fmt.Errorf("%w: %s is a %s on the server", errNeedFullRun, t, e.Type)
+		}
+	}
+	return stated, list, nil
 }
 
 // checkRootCheap is the root check of a change-only run: the root exists,

@@ -72,6 +72,25 @@ func TestChangeOnlyRun(t *testing.T) {
 				t.Errorf("full run after the change-only run: %q, want only the unwatched file", got)
 			}
 			assertSameTree(t, "remote after both runs", snapshot(t, j.local), snapshot(t, j.remoteDisk()))
+
+			// One changed file: asked about alone (MLST), no listing at
+			// all where the server has MLST (vsftpd has not: one listing).
+			writeFile(t, filepath.Join(j.local, "deep/x/y/z.txt"), []byte("zzz, edited"), baseTime)
+			res = j.mustRun(ctx, t, ferrysync.Push, func(o *ferrysync.Options) { o.Delete = true; o.Paths = []string{"deep/x/y/z.txt"} })
+			wantListings := 0
+			if kind == "vsftpd" {
+				wantListings = 1
+			}
+			if got := actions(res); !res.ChangeOnly || strings.Join(got, ",") != "upload deep/x/y/z.txt" || res.Scan.Listings != wantListings {
+				t.Errorf("one-file change: change-only %v, actions %q, %d listings (want %d)", res.ChangeOnly, got, res.Scan.Listings, wantListings)
+			}
+			// A new name, which MLST reports absent (550).
+			writeFile(t, filepath.Join(j.local, "deep/x/y/brand-new.txt"), []byte("new"), baseTime)
+			res = j.mustRun(ctx, t, ferrysync.Push, func(o *ferrysync.Options) { o.Paths = []string{"deep/x/y/brand-new.txt"} })
+			if got := actions(res); strings.Join(got, ",") != "upload deep/x/y/brand-new.txt" {
+				t.Errorf("one new file: actions %q", got)
+			}
+			assertSameTree(t, "remote after the one-file runs", snapshot(t, j.local), snapshot(t, j.remoteDisk()))
 		})
 	}
 }
