@@ -6,14 +6,14 @@
 # "SERVER push TOOL MILLISECONDS", then the medians.
 #
 # Needs root, lftp, Go, and the shared benchmark beside this repository
-# (BENCH, default ../shared/bench); DATASET defaults to run.sh's small
+# (BENCH, default bench/ at the top of the repository); DATASET defaults to run.sh's small
 # profile in /tmp/benchwork (run.sh --work /tmp/benchwork makes it).
 set -euo pipefail
 SERVER=${1:?usage: bench-interleaved.sh vsftpd|pure-ftpd|proftpd ROUNDS [DATASET]}
 ROUNDS=${2:?rounds}
 DATA=${3:-/tmp/benchwork/data/small}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
-BENCH=${BENCH:-$HERE/../shared/bench}
+BENCH=${BENCH:-$HERE/bench}
 FERRY=${FERRY:-$HERE/bin/ferry}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT

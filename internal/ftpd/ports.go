@@ -16,7 +16,7 @@ import (
 // Port slots. Slot k owns ports slotBase+k*slotSize .. +slotSize-1: the
 // first is the control port, the rest the passive range. They sit below the
 // kernel's ephemeral range (client ports never land there) and below
-// 10000..32499, which /work/shared/ftp-servers/start.sh uses, so both can run
+// 10000..32499, which bench/ftp-servers/start.sh uses, so both can run
 // side by side. 199 passive ports: with ~100, busy parallel pure-ftpd
 // sessions sometimes pick the same port (425 "Address already in use"), and
 // pure-ftpd admits at most half as many clients as it has passive ports.
