@@ -3,7 +3,10 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"log/slog"
 	"slices"
 	"strings"
@@ -270,6 +273,51 @@ func TestReloadReplacesChangedJobsBetweenRuns(t *testing.T) {
 		}
 		if strings.Join(names, ",") != "added,changed,same" {
 			t.Errorf("jobs after reload: %q", names)
+		}
+		stop()
+	})
+}
+
+// TestVanishedFolderPausesTheJob: a run that finds its local folder gone
+// (or replaced) pauses the job; the agent looks every 30 s without running
+// it, and resumes by itself once the folder is back.
+func TestVanishedFolderPausesTheJob(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := testConfig(t, "", "site")
+		local := cfg.Jobs[0].Job.Local
+		write(t, filepath.Join(local, "a.txt"), "a")
+		f := &fakeRunner{}
+		f.errFn = func(int) error {
+			if !folderBack(local) {
+				return fmt.Errorf("%w: %s is missing or not a folder", ferrysync.ErrRootVanished, local)
+			}
+			return nil
+		}
+		a, stop := startAgent(cfg, f)
+		synctest.Wait()
+		if err := os.RemoveAll(local); err != nil {
+			t.Fatal(err)
+		}
+		a.RunNow("site")
+		synctest.Wait()
+		st, _ := a.Registry().Get("site")
+		if !strings.HasPrefix(st.Problem, "paused: ") {
+			t.Fatalf("problem = %q, want paused", st.Problem)
+		}
+		before := len(f.triggers())
+		time.Sleep(5 * time.Minute)
+		synctest.Wait()
+		if n := len(f.triggers()); n != before {
+			t.Errorf("%d runs while the folder was gone, want none", n-before)
+		}
+		write(t, filepath.Join(local, "a.txt"), "back")
+		time.Sleep(31 * time.Second)
+		synctest.Wait()
+		if n := len(f.triggers()); n != before+1 {
+			t.Errorf("%d runs after the folder came back, want 1", n-before)
+		}
+		if st, _ := a.Registry().Get("site"); st.Problem != "" {
+			t.Errorf("problem after the folder came back = %q", st.Problem)
 		}
 		stop()
 	})
