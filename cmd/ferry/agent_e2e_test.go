@@ -229,6 +229,19 @@ func testAgentEndToEnd(t *testing.T, kind string) {
 	eventually(t, "two-way: a local change goes up", within, fileIs(remote("shared/local2.txt"), "local two"))
 	srv.put(t, "shared/remote2.txt", []byte("remote two"))
 	eventually(t, "two-way: a remote change comes down", within, fileIs(filepath.Join(shared, "remote2.txt"), "remote two"))
+	// What the two-way job itself wrote into its watched folder does not
+	// come back as a watch run: after the download, only schedule runs.
+	downloaded := len(agent.log())
+	// A negative check needs a window: several debounce periods and
+	// schedule ticks. (Without the agent's own-write marks, a watch run
+	// shows up here every time.)
+	time.Sleep(1500 * time.Millisecond)
+	for _, line := range strings.Split(agent.log()[downloaded:], "\n") {
+		var rec struct{ Msg, Job, Trigger string }
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "run" && rec.Job == "shared" && rec.Trigger == "watch" {
+			t.Errorf("the two-way job's own download triggered a watch run: %s", line)
+		}
+	}
 
 	// SIGHUP with a broken file: refused, the old jobs keep running.
 	write(`{"jobs": [`)
