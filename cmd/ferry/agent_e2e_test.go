@@ -334,3 +334,56 @@ func TestAgentStopDuringLargeUpload(t *testing.T) {
 		return err == nil && sha256.Sum256(got) == want
 	})
 }
+
+// TestAgentFileChangedDuringItsUpload: a watched file rewritten while its
+// upload runs is never published torn, and the new version arrives (the
+// upload fails as "changed during upload"; the watcher's event and the
+// retry send it again).
+func TestAgentFileChangedDuringItsUpload(t *testing.T) {
+	srv := startAgentServer(t, "ftptest")
+	dir := t.TempDir()
+	site := filepath.Join(dir, "site")
+	first := bytes.Repeat([]byte("A"), 8<<20)
+	second := bytes.Repeat([]byte("B"), 8<<20+5)
+	writeLocal(t, filepath.Join(site, "keep.txt"), []byte("k"))
+	config := filepath.Join(dir, "ferry.json")
+	body := fmt.Sprintf(`{"state": %q, "jobs": [
+		{"name": "site", "local": %q, "remote": "%s/www", "mode": "push", "watch": true, "debounce": "100ms", "bwlimit": "4M"}]}`,
+		filepath.Join(dir, "state.db"), site, srv.url)
+	if err := os.WriteFile(config, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	startAgentProc(t, "", config)
+	final := filepath.Join(srv.root, "www", "big.bin")
+	eventually(t, "the start-up run", 10*time.Second, fileIs(filepath.Join(srv.root, "www", "keep.txt"), "k"))
+	writeLocal(t, filepath.Join(site, "big.bin"), first)
+	temp := filepath.Join(srv.root, "www", ".big.bin.ferry-tmp")
+	eventually(t, "the first version's upload under way", 10*time.Second, func() bool {
+		st, err := os.Stat(temp)
+		return err == nil && st.Size() > 1<<20
+	})
+	// Rewrite it in place while it is being read.
+	f, err := os.OpenFile(filepath.Join(site, "big.bin"), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt(second, 0)
+	f.Close()
+	// Until the new version is there, the real name never holds anything
+	// but a complete version (here: nothing or the second one).
+	want := string(second)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got, err := os.ReadFile(final)
+		if err == nil {
+			if string(got) == want {
+				break
+			}
+			t.Fatalf("big.bin on the server is %d bytes starting %q: a torn or stale version was published", len(got), got[:1])
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the new version did not arrive within 30 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
