@@ -30,6 +30,15 @@ type PartialStore interface {
 	FileCounts(ctx context.Context) (local, remote int, err error)
 }
 
+// Bounds of a change-only run: above maxChangeTargets changed paths a full
+// run is cheaper; above maxStatTargets lone names, their parents are listed
+// instead of asking about each name (a listing's round trips do not grow
+// with its length).
+const (
+	maxChangeTargets = 2000
+	maxStatTargets   = 16
+)
+
 // errNeedFullRun makes a change-only run fall back to a full scan: the
 // change-only view would be unsafe or incomplete (the root's identity is
 // in doubt, a parent folder could not be listed).
@@ -59,6 +68,11 @@ func scanChanges(ctx context.Context, o Options, ps PartialStore, paths []string
 		return nil, err
 	}
 	targets := cleanTargets(paths, o.Exclude)
+	if len(targets) > maxChangeTargets {
+		// A burst this big (a checkout, an unpacked archive) is cheaper
+		// as one full scan than as thousands of look-ups.
+		return nil, fmt.Errorf("%w: %d changed paths", errNeedFullRun, len(targets))
+	}
 	if len(targets) == 0 {
 		return &changeScan{st: plan.State{}, local: emptyLocal(), remote: emptyWalk()}, nil
 	}
@@ -138,8 +152,17 @@ func statLoneTargets(ctx context.Context, o Options, byParent map[string][]strin
 			list = append(list, parent)
 		}
 	}
+	listParents := func() (map[string]plan.Meta, []string, error) {
+		for _, t := range lone {
+			list = append(list, parentOf(t))
+		}
+		return stated, list, nil
+	}
 	if len(lone) == 0 {
 		return stated, list, nil
+	}
+	if len(lone) > maxStatTargets {
+		return listParents()
 	}
 	c, err := o.Pool.Get(ctx)
 	if err != nil {
@@ -147,10 +170,7 @@ func statLoneTargets(ctx context.Context, o Options, byParent map[string][]strin
 	}
 	defer o.Pool.Put(c)
 	if _, ok := c.Feature("MLST"); !ok {
-		for _, t := range lone {
-			list = append(list, parentOf(t))
-		}
-		return stated, list, nil
+		return listParents()
 	}
 	for _, t := range lone {
 		e, err := c.Stat(ctx, path.Join(o.Remote, t))

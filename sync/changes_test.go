@@ -3,6 +3,7 @@ package sync_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -131,5 +132,30 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestChangeOnlyRunFallsBackOnABigBurst: thousands of changed paths (a
+// checkout, an unpacked archive) make a full run, cheaper than thousands
+// of look-ups; so does a parent folder the state does not know.
+func TestChangeOnlyRunFallsBackOnABigBurst(t *testing.T) {
+	ctx := context.Background()
+	tg := startTarget(t, "ftptest", ftptest.Options{})
+	j := newJob(t, tg, "/b")
+	writeTree(t, j.local, []node{{Path: "a", Data: []byte("a")}})
+	j.mustRun(ctx, t, ferrysync.Push, nil)
+	var burst []string
+	for i := range 2001 {
+		burst = append(burst, fmt.Sprintf("f%04d", i))
+	}
+	if res := j.mustRun(ctx, t, ferrysync.Push, func(o *ferrysync.Options) { o.Paths = burst }); res.ChangeOnly {
+		t.Error("2,001 changed paths ran change-only, want a full run")
+	}
+	writeTree(t, j.local, []node{{Path: "unknown/deeper/x", Data: []byte("x")}})
+	res := j.mustRun(ctx, t, ferrysync.Push, func(o *ferrysync.Options) { o.Paths = []string{"unknown/deeper/x"} })
+	// The new folder "unknown" is the change (lifted); its parent is the
+	// root, which is known: still change-only, and the folder goes up.
+	if got := actions(res); !res.ChangeOnly || strings.Join(got, ",") != "mkdir-remote unknown,mkdir-remote unknown/deeper,upload unknown/deeper/x" {
+		t.Errorf("new nested folder: change-only %v, actions %q", res.ChangeOnly, got)
 	}
 }
