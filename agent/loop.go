@@ -235,14 +235,16 @@ func (l *jobLoop) degraded() bool {
 }
 
 // startWatch starts the job's watcher. Ferry's own files in the tree (the
-// state cache, its journal and locks) never trigger a run.
+// state cache, its write-ahead log, the agent's lock) never trigger a run.
 func (l *jobLoop) startWatch() error {
 	statePath := l.a.state
 	own := func(rel string) bool {
 		abs := filepath.Join(l.jc.Job.Local, filepath.FromSlash(rel))
-		return abs == statePath || abs == statePath+"-wal" || abs == statePath+"-shm" || abs == statePath+"-journal" ||
-			abs == statePath+".agent.lock" || abs == filepath.Join(filepath.Dir(statePath), "locks") ||
-			filepath.Dir(abs) == filepath.Join(filepath.Dir(statePath), "locks")
+		switch abs {
+		case statePath, statePath + "-wal", statePath + "-shm", statePath + "-journal", statePath + ".agent.lock":
+			return true
+		}
+		return false
 	}
 	w, err := newWatcher(l.jc.Job.Local, l.jc.Job.Exclude, own, l.jc.Debounce)
 	if err != nil {

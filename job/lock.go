@@ -2,8 +2,6 @@ package job
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -85,27 +83,32 @@ func AgentRunning(statePath string) bool {
 	return false
 }
 
-// rootLockPath is the lock file of local root folder local, in a folder
-// beside the state cache.
-func rootLockPath(statePath, local string) string {
-	sum := sha256.Sum256([]byte(filepath.Clean(local)))
-	return filepath.Join(filepath.Dir(statePath), "locks", hex.EncodeToString(sum[:8])+".lock")
-}
-
 // lockRoot takes the lock of local folder local, so one folder is never
-// synced by two processes at once (the agent and a ferry push by hand).
-// While another process holds it, lockRoot calls waiting once with that
-// process's id and waits, polling, until it is free or ctx ends.
-func lockRoot(ctx context.Context, statePath, local string, waiting func(pid string)) (*lockFile, error) {
-	path := rootLockPath(statePath, local)
+// synced by two processes at once (the agent and a ferry push by hand),
+// whatever state cache each uses: the lock is a flock on the folder
+// itself. A folder that does not exist yet (a first pull) is not locked.
+// While another process holds it, lockRoot calls waiting once and waits,
+// polling, until it is free or ctx ends.
+func lockRoot(ctx context.Context, local string, waiting func()) (*lockFile, error) {
 	told := false
 	for {
-		l, err := tryLock(path)
-		if err == nil || !errors.Is(err, ErrBusy) {
-			return l, err
+		f, err := os.Open(local)
+		if errors.Is(err, os.ErrNotExist) {
+			return &lockFile{}, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("locking %s: %w", local, err)
+		}
+		err = flock(f)
+		if err == nil {
+			return &lockFile{f: f}, nil
+		}
+		f.Close()
+		if !errors.Is(err, errWouldBlock) {
+			return nil, fmt.Errorf("locking %s: %w", local, err)
 		}
 		if !told && waiting != nil {
-			waiting(holder(path))
+			waiting()
 			told = true
 		}
 		select {

@@ -56,7 +56,7 @@ type Env struct {
 	Drain <-chan struct{}
 	// Waiting, when set, is told (once) that another ferry process is
 	// syncing the same local folder; the run waits for it to finish.
-	Waiting func(pid string)
+	Waiting func()
 }
 
 // Run carries out one run of j: it warms the pool (the first login goes on
@@ -80,7 +80,7 @@ func (j *Job) Run(ctx context.Context, env Env) (*ferrysync.Result, error) {
 	}
 	if !j.DryRun {
 		// One local folder is never synced by two processes at once.
-		lock, err := lockRoot(ctx, j.State, j.Local, env.Waiting)
+		lock, err := lockRoot(ctx, j.Local, env.Waiting)
 		if err != nil {
 			return nil, err
 		}

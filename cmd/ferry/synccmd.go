@@ -96,8 +96,8 @@ func runSync(ctx context.Context, mode ferrysync.Mode, o syncOptions, localDir, 
 		defer tty.stop()
 		rep = tty
 	}
-	_, err = j.Run(ctx, job.Env{Reporter: rep, Trigger: job.TriggerCLI, Waiting: func(pid string) {
-		fmt.Fprintf(stderr, "ferry: %s is being synced by ferry process %s; waiting for its run to end\n", j.Local, pid)
+	_, err = j.Run(ctx, job.Env{Reporter: rep, Trigger: job.TriggerCLI, Waiting: func() {
+		fmt.Fprintf(stderr, "ferry: %s is being synced by another ferry process (the agent?); waiting for its run to end\n", j.Local)
 	}})
 	return err
 }
