@@ -127,15 +127,6 @@ func Resolve(s Spec) (*Job, error) {
 		return nil, err
 	}
 	j.BackupDir = backupDir
-	excludes := s.Exclude
-	if inside != "" {
-		// The backup folder inside the synced folder is never synced
-		// (nor deleted as an extra).
-		excludes = append(excludes[:len(excludes):len(excludes)], "/"+inside+"/")
-	}
-	if j.Exclude, err = ferrysync.NewExcluder(excludes); err != nil {
-		return nil, err
-	}
 	if err := checkLocal(s.Mode, s.Local, j.Local); err != nil {
 		return nil, err
 	}
@@ -145,7 +136,40 @@ func Resolve(s Spec) (*Job, error) {
 			return nil, usageErr("state", "%v", err)
 		}
 	}
+	if j.State, err = filepath.Abs(j.State); err != nil {
+		return nil, usageErr("state", "%v", err)
+	}
+	excludes := s.Exclude[:len(s.Exclude):len(s.Exclude)]
+	if inside != "" {
+		// The backup folder inside the synced folder is never synced
+		// (nor deleted as an extra).
+		excludes = append(excludes, "/"+escapeGlob(inside)+"/")
+	}
+	if rel, err := filepath.Rel(j.Local, j.State); err == nil && filepath.IsLocal(rel) {
+		// A state cache inside the synced folder is never synced: it
+		// changes during every run.
+		rel = escapeGlob(filepath.ToSlash(rel))
+		for _, suffix := range []string{"", "-wal", "-shm", "-journal", ".agent.lock"} {
+			excludes = append(excludes, "/"+rel+suffix)
+		}
+	}
+	if j.Exclude, err = ferrysync.NewExcluder(excludes); err != nil {
+		return nil, err
+	}
 	return j, nil
+}
+
+// escapeGlob quotes the glob metacharacters of a literal path, so an
+// exclude pattern made from it matches exactly that path.
+func escapeGlob(p string) string {
+	var b strings.Builder
+	for _, r := range p {
+		if strings.ContainsRune(`*?[]{}\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // checkLocal: a pull may create its destination folder; every mode needs a

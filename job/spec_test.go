@@ -92,3 +92,28 @@ func TestResolveDefaultsAndPasswordSources(t *testing.T) {
 		t.Errorf("Redacted %q shows the password", j.Remote.Redacted)
 	}
 }
+
+// TestStateCacheInsideTheFolderIsNeverSynced: a state cache kept inside
+// the synced folder (and its write-ahead log) is excluded, as is a backup
+// folder there, even with glob characters in their names.
+func TestStateCacheInsideTheFolderIsNeverSynced(t *testing.T) {
+	dir := t.TempDir()
+	j, err := Resolve(Spec{Mode: ferrysync.Pull, Local: dir, Remote: "ftp://h/", MaxDelete: -1,
+		State: filepath.Join(dir, ".ferry", "st[a]te.db"), BackupDir: "old*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{".ferry/st[a]te.db", ".ferry/st[a]te.db-wal", ".ferry/st[a]te.db-shm"} {
+		if !j.Exclude.Excluded(p, false) {
+			t.Errorf("%s is not excluded", p)
+		}
+	}
+	if !j.Exclude.Excluded("old*", true) {
+		t.Error("the backup folder old* is not excluded")
+	}
+	for _, p := range []string{".ferry/state.db", "oldies", ".ferry/other.db"} {
+		if j.Exclude.Excluded(p, p == "oldies") {
+			t.Errorf("%s is excluded, but only the literal names should be", p)
+		}
+	}
+}
