@@ -209,7 +209,7 @@ func Listen(cfg *agent.Config, a Agent, log *slog.Logger) (*Server, error) {
 	var token string
 	if cfg.HTTP.TokenFile != "" {
 		var err error
-		if token, err = ReadToken(cfg.HTTP.TokenFile); err != nil {
+		if token, err = readToken(cfg.HTTP.TokenFile); err != nil {
 			return nil, bad("http.token_file", err)
 		}
 	}
@@ -229,9 +229,9 @@ func Listen(cfg *agent.Config, a Agent, log *slog.Logger) (*Server, error) {
 	return &Server{ln: ln, hs: hs}, nil
 }
 
-// ReadToken returns the first line of file, which must hold a token of
+// readToken returns the first line of file, which must hold a token of
 // at least 16 characters.
-func ReadToken(file string) (string, error) {
+func readToken(file string) (string, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return "", err
