@@ -137,6 +137,7 @@ func TestBrowserStatusPage(t *testing.T) {
 	site := `article.job[data-job="site"]`
 	shared := `article.job[data-job="shared"]`
 	do(t, ctx, chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS(site)), chromedp.WaitVisible(chromedp.CSS(shared)))
+	waitJS(t, ctx, "the page's script", `document.body.dataset.ready === "true"`)
 	if runs := js[string](t, ctx, textOf(site+` [data-f="runs"]`)); runs != "1" {
 		t.Fatalf("site's runs on the page = %q, want 1 (the start-up run)", runs)
 	}
@@ -232,7 +233,7 @@ func TestBrowserTokenLogin(t *testing.T) {
 	do(t, ctx, chromedp.SendKeys(chromedp.CSS(`#token`), "wrong-token-0123456789"), chromedp.Click(chromedp.CSS(`#login button`)))
 	waitJS(t, ctx, "a wrong token is refused", `!document.getElementById("login-error").hidden`)
 	do(t, ctx, chromedp.SetValue(chromedp.CSS(`#token`), token), chromedp.Click(chromedp.CSS(`#login button`)))
-	waitJS(t, ctx, "the jobs after the token", `document.querySelectorAll("article.job").length === 2`)
+	waitJS(t, ctx, "the jobs after the token", `document.querySelectorAll("article.job").length === 2 && document.body.dataset.ready === "true"`)
 	if kept := js[string](t, ctx, `localStorage.getItem("ferry-token") || ""`); kept != token {
 		t.Errorf("localStorage keeps %q", kept)
 	}

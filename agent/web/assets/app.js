@@ -110,8 +110,16 @@
     set('conflicts', conflicts + ' conflicts kept in the last run: both versions are there, the older under a .conflict- name');
     f('conflicts').hidden = !conflicts;
 
+    // Lists are rebuilt only when they changed: a stable page keeps a
+    // selection, and a button under the pointer stays where it is.
+    const changed = (e, list) => {
+      const key = JSON.stringify(list);
+      if (e.dataset.key === key) return false;
+      e.dataset.key = key;
+      return true;
+    };
     const ts = f('transfers');
-    ts.replaceChildren(...j.transfers.map((t) => {
+    if (changed(ts, j.transfers)) ts.replaceChildren(...j.transfers.map((t) => {
       const li = el('li');
       const p = el('progress');
       p.max = 100;
@@ -124,7 +132,7 @@
     f('transfers-box').hidden = !j.transfers.length;
 
     const es = f('errors');
-    es.replaceChildren(...j.errors.slice().reverse().map((e) => {
+    if (changed(es, j.errors)) es.replaceChildren(...j.errors.slice().reverse().map((e) => {
       const li = el('li');
       const tm = el('time', '', stamp(e.at));
       tm.dateTime = e.at;
@@ -137,12 +145,16 @@
   function render(data) {
     const now = new Date(data.now);
     const seen = new Set();
+    let prev = null;
     for (const j of data.jobs) {
       seen.add(j.job);
       let card = main.querySelector('article.job[data-job="' + CSS.escape(j.job) + '"]');
       if (!card) card = tpl.content.firstElementChild.cloneNode(true);
       fill(card, j, now);
-      main.appendChild(card); // in the server's order
+      // In the server's order, moving a card only when it is out of place.
+      const want = prev ? prev.nextElementSibling : main.firstElementChild;
+      if (card !== want) main.insertBefore(card, want);
+      prev = card;
     }
     for (const card of main.querySelectorAll('article.job')) {
       if (!seen.has(card.dataset.job)) card.remove();
@@ -212,4 +224,5 @@
   document.addEventListener('visibilitychange', () => { if (!document.hidden) refresh(); });
   setInterval(() => { if (!document.hidden) refresh(); }, every);
   refresh();
+  document.body.dataset.ready = 'true'; // the buttons work from here on
 })();
