@@ -10,11 +10,13 @@ all: build
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ferry ./cmd/ferry
 
-# make test: installs vsftpd, pure-ftpd and proftpd when missing (needs root
-# and Debian's apt), then runs every test with the race detector; tests that
-# need a real server fail instead of skipping.
+# make test: installs vsftpd, pure-ftpd and proftpd, and a headless
+# Chromium for the status page's browser test, when missing (needs root and
+# Debian's apt), then runs every test with the race detector; tests that
+# need a real server or the browser fail instead of skipping.
 test:
 	./scripts/install-ftp-servers.sh
+	./scripts/install-chromium.sh
 	FERRY_REQUIRE_FTP_SERVERS=1 $(GO) test -race -timeout 45m ./...
 
 # Fast tests only: no real servers (they skip), no race detector.

@@ -44,7 +44,11 @@ type LogConfig struct {
 	Format string `json:"format"` // text (default) or json
 }
 
-// HTTPConfig is the "http" section: the status page's address.
+// HTTPConfig is the "http" section: the status page's address. Off
+// unless Listen is set. AllowRemote lets Listen be an address other than
+// loopback; it requires TokenFile, whose first line every request must
+// then present. A relative TokenFile is relative to the configuration
+// file.
 type HTTPConfig struct {
 	Listen      string `json:"listen"`
 	AllowRemote bool   `json:"allow_remote"`
@@ -181,8 +185,11 @@ func Parse(path string, data []byte) (*Config, error) {
 	default:
 		return nil, top("log.format", fmt.Errorf("%q: must be text or json", f.Log.Format))
 	}
-	if err := checkHTTP(f.HTTP); err != nil {
-		return nil, top("http.listen", err)
+	if field, err := checkHTTP(f.HTTP); err != nil {
+		return nil, top(field, err)
+	}
+	if c.HTTP.TokenFile != "" && !filepath.IsAbs(c.HTTP.TokenFile) {
+		c.HTTP.TokenFile = filepath.Join(filepath.Dir(path), c.HTTP.TokenFile)
 	}
 	if len(bytes.TrimSpace(f.Jobs)) == 0 || string(bytes.TrimSpace(f.Jobs)) == "null" {
 		return nil, top("jobs", errors.New("missing: the file defines no job"))
@@ -323,27 +330,36 @@ func parseDuration(s string) (time.Duration, error) {
 }
 
 // checkHTTP validates the http section: off unless listen is set; a
-// listen address other than loopback needs allow_remote and a token_file.
-func checkHTTP(h HTTPConfig) error {
+// listen address other than loopback needs allow_remote, and
+// allow_remote needs a token_file. It returns the field at fault.
+func checkHTTP(h HTTPConfig) (field string, err error) {
 	if h.Listen == "" {
 		if h.AllowRemote || h.TokenFile != "" {
-			return errors.New("missing: allow_remote and token_file apply to a listen address")
+			return "http.listen", errors.New("missing: allow_remote and token_file apply to a listen address")
 		}
-		return nil
+		return "", nil
 	}
 	host, port, err := net.SplitHostPort(h.Listen)
 	if err != nil || port == "" {
-		return fmt.Errorf("%q is not host:port", h.Listen)
+		return "http.listen", fmt.Errorf("%q is not host:port", h.Listen)
 	}
-	ip := net.ParseIP(host)
-	loopback := host == "localhost" || ip != nil && ip.IsLoopback()
-	if !loopback && !h.AllowRemote {
-		return fmt.Errorf("%q is not a loopback address: set allow_remote (and token_file) to serve the status page to a network", h.Listen)
+	if !IsLoopback(host) && !h.AllowRemote {
+		return "http.listen", fmt.Errorf("%q is not a loopback address: set allow_remote (and token_file) to serve the status page to a network", h.Listen)
 	}
-	if !loopback && h.TokenFile == "" {
-		return fmt.Errorf("%q: a status page open to a network needs token_file", h.Listen)
+	if h.AllowRemote && h.TokenFile == "" {
+		return "http.token_file", errors.New("missing: a status page open to a network (allow_remote) needs a token every request presents")
 	}
-	return nil
+	return "", nil
+}
+
+// IsLoopback reports whether host (a name or an IP address, without
+// port) is this machine's loopback: localhost or a loopback address.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
+	return ip != nil && ip.IsLoopback()
 }
 
 // decodeStrict decodes one JSON object into v (a pointer to a struct),

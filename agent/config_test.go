@@ -105,6 +105,9 @@ func TestConfigErrors(t *testing.T) {
 		{"missing name", `{"jobs": [{"local": "` + local + `", "remote": "ftp://h/", "mode": "push"}]}`, `cfg.json: jobs[0].name: missing`},
 		{"same root twice", `{"jobs": [{"name": "a", "local": "` + local + `", "remote": "ftp://h/", "mode": "push"}, {"name": "b", "local": "` + local + `", "remote": "ftp://h/", "mode": "two-way"}]}`, `cfg.json: jobs[1] ("b").local: jobs[0] already syncs`},
 		{"remote status page without allow_remote", `{"http": {"listen": "0.0.0.0:8484"}, "jobs": []}`, `cfg.json: http.listen: "0.0.0.0:8484" is not a loopback address`},
+		{"remote status page without a token", `{"http": {"listen": "0.0.0.0:8484", "allow_remote": true}, "jobs": []}`, `cfg.json: http.token_file: missing`},
+		{"allow_remote on loopback without a token", `{"http": {"listen": "127.0.0.1:8484", "allow_remote": true}, "jobs": []}`, `cfg.json: http.token_file: missing`},
+		{"status page address without port", `{"http": {"listen": "127.0.0.1"}, "jobs": []}`, `cfg.json: http.listen: "127.0.0.1" is not host:port`},
 		{"missing password file", job(`, "password_file": "/nonexistent/pw"`), `cfg.json: jobs[0] ("site").password_file: open /nonexistent/pw: no such file or directory`},
 	}
 	for _, tt := range tests {
@@ -126,5 +129,19 @@ func TestLoadMissingFile(t *testing.T) {
 	var ce *ConfigError
 	if !errors.As(err, &ce) || !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Load of a missing file = %v, want a ConfigError wrapping ErrNotExist", err)
+	}
+}
+
+// TestHTTPTokenFileRelativeToConfig: like state, a relative token_file is
+// found beside the configuration file, not in the working directory.
+func TestHTTPTokenFileRelativeToConfig(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := Parse(filepath.Join(dir, "ferry.json"), []byte(`{"http": {"listen": "0.0.0.0:8484", "allow_remote": true, "token_file": "token"},
+		"jobs": [{"name": "site", "local": "`+dir+`", "remote": "ftp://u@127.0.0.1/w", "mode": "push"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dir, "token"); cfg.HTTP.TokenFile != want {
+		t.Errorf("token_file = %q, want %q", cfg.HTTP.TokenFile, want)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ferrysync/ferry/job"
+	"github.com/ferrysync/ferry/state"
 	ferrysync "github.com/ferrysync/ferry/sync"
 	"github.com/ferrysync/ferry/sync/plan"
 )
@@ -30,9 +31,10 @@ const (
 // request is one run to make: a full run, or the changed paths of a
 // watch. Requests coalesce: several become one run.
 type request struct {
-	full    bool
-	paths   map[string]bool
-	trigger string // of the first trigger that asked
+	full     bool
+	paths    map[string]bool
+	trigger  string          // of the first trigger that asked
+	triggers map[string]bool // every trigger that asked
 }
 
 func (r *request) any() bool { return r.full || len(r.paths) > 0 }
@@ -43,6 +45,12 @@ func (r *request) add(trigger string, full bool, paths []string) {
 	}
 	if full {
 		r.full = true
+	}
+	if r.triggers == nil {
+		r.triggers = map[string]bool{}
+	}
+	if full || len(paths) > 0 {
+		r.triggers[trigger] = true
 	}
 	if r.paths == nil {
 		r.paths = map[string]bool{}
@@ -62,6 +70,9 @@ func (r *request) merge(other request) {
 		ps = append(ps, p)
 	}
 	r.add(other.trigger, other.full, ps)
+	for t := range other.triggers {
+		r.triggers[t] = true
+	}
 }
 
 // jobLoop is one job's goroutine: it owns the job's triggers and runs,
@@ -94,6 +105,22 @@ func (l *jobLoop) runNow() {
 	case l.manual <- struct{}{}:
 	default:
 	}
+	l.a.reg.queue(l.name(), job.TriggerManual)
+}
+
+// showQueued tells the registry which triggers wait for the next run:
+// those in pending and a "run now" not yet taken from its channel.
+func (l *jobLoop) showQueued(pending request) {
+	var ts []string
+	if pending.any() {
+		for t := range pending.triggers {
+			ts = append(ts, t)
+		}
+	}
+	if len(l.manual) > 0 && !(pending.any() && pending.triggers[job.TriggerManual]) {
+		ts = append(ts, job.TriggerManual)
+	}
+	l.a.reg.setQueued(l.name(), ts)
 }
 
 func (l *jobLoop) name() string { return l.jc.Name() }
@@ -106,8 +133,9 @@ func (l *jobLoop) loop(ctx context.Context) {
 	j := l.jc.Job
 	reg.update(l.name(), func(s *JobStatus) {
 		s.Mode, s.Local, s.Remote, s.Schedule = j.Mode.String(), j.Local, j.Remote.Redacted, l.jc.File.Schedule
-		s.Watch, s.WatchWhy, s.Problem, s.NextRun = WatchOff, "", "", time.Time{}
+		s.Watch, s.WatchWhy, s.Problem, s.NextRun, s.RetryAt = WatchOff, "", "", time.Time{}, time.Time{}
 	})
+	reg.seed(l.name(), j.Local, j.Remote.Redacted)
 	var watchReady <-chan struct{}
 	if l.jc.Watch {
 		if err := l.startWatch(); err != nil {
@@ -171,6 +199,7 @@ func (l *jobLoop) loop(ctx context.Context) {
 				retryC = nil
 				pending.merge(retry)
 				retry = request{}
+				reg.live(l.name(), func(s *JobStatus) { s.RetryAt = time.Time{} })
 				got = true
 			default:
 			}
@@ -178,6 +207,7 @@ func (l *jobLoop) loop(ctx context.Context) {
 				break
 			}
 		}
+		l.showQueued(pending)
 		if pending.any() && ctx.Err() == nil && !l.stopping() {
 			req := pending
 			pending = request{}
@@ -191,6 +221,10 @@ func (l *jobLoop) loop(ctx context.Context) {
 				r.add(job.TriggerWatch, false, outcome.retryPaths)
 				retry.merge(r)
 				retryC = l.after(outcome.wait)
+			}
+			if outcome.retry || outcome.retryPaths != nil {
+				at := l.clock().Add(outcome.wait)
+				reg.live(l.name(), func(s *JobStatus) { s.RetryAt = at })
 			}
 			continue
 		}
@@ -216,6 +250,7 @@ func (l *jobLoop) loop(ctx context.Context) {
 			retryC = nil
 			pending.merge(retry)
 			retry = request{}
+			reg.live(l.name(), func(s *JobStatus) { s.RetryAt = time.Time{} })
 		}
 	}
 }
@@ -251,6 +286,7 @@ func (l *jobLoop) startWatch() error {
 		return err
 	}
 	l.watch = w
+	w.notify = func() { l.a.reg.queue(l.name(), job.TriggerWatch) }
 	w.start()
 	l.a.reg.update(l.name(), func(s *JobStatus) { s.Watch, s.WatchWhy = WatchStarting, "" })
 	return nil
@@ -317,11 +353,16 @@ func (l *jobLoop) run(ctx context.Context, req request) outcome {
 		}
 	}
 	started := l.clock()
-	reg.update(l.name(), func(s *JobStatus) { s.Running, s.RunTrigger, s.RunStarted = true, req.trigger, started })
-	rep := &loopReporter{watch: l.watch}
+	reg.runStarted(l.name(), req.trigger, started)
+	if len(l.manual) > 0 {
+		// A "run now" since the triggers were gathered: the follow-up.
+		reg.queue(l.name(), job.TriggerManual)
+	}
+	rep := &loopReporter{watch: l.watch, reg: reg, job: l.name(), clock: l.clock}
 	res, err := l.a.runner.Run(ctx, l.jc, Run{Trigger: req.trigger, Paths: paths, Drain: l.a.drain, Reporter: rep})
-	reg.update(l.name(), func(s *JobStatus) { s.Running = false; s.Runs++ })
-	l.logRun(req, res, err, l.clock().Sub(started))
+	ended := l.clock()
+	l.record(req, started, ended, res, err)
+	l.logRun(req, res, err, ended.Sub(started))
 	if req.full {
 		// A full run of a big tree held the whole state and both scans in
 		// memory; an agent then idles for hours. Give the memory back.
@@ -375,6 +416,33 @@ func (l *jobLoop) run(ctx context.Context, req request) outcome {
 	}
 }
 
+// record puts a finished run into the registry: its summary, its counts
+// and, when the run failed as a whole, its error (failed actions and
+// problems came through the reporter one by one).
+func (l *jobLoop) record(req request, started, ended time.Time, res *ferrysync.Result, err error) {
+	rr := runResult(res, err, ended)
+	l.a.reg.runEnded(l.name(), RunSummary{
+		Started: started, Duration: ended.Sub(started), Trigger: req.trigger, Result: rr.Result,
+		FilesUp: rr.FilesUp, FilesDown: rr.FilesDown, FilesDeleted: rr.FilesDeleted, BytesUp: rr.BytesUp, BytesDown: rr.BytesDown,
+		Conflicts: rr.Conflicts, Errors: rr.Errors, Error: rr.ErrorText,
+	})
+	if err != nil && !errors.Is(err, job.ErrActionsFailed) && !errors.Is(err, job.ErrIncomplete) &&
+		!errors.Is(err, context.Canceled) && !errors.Is(err, ferrysync.ErrDrained) {
+		l.a.reg.addError(l.name(), ended, err.Error())
+	}
+}
+
+// runResult is how a run that returned res and err ended, as the run
+// history records it: failed actions and problems make it partial, not
+// failed (job.Job.Run wraps them into its error; the history is written
+// from the sync error alone).
+func runResult(res *ferrysync.Result, err error, ended time.Time) state.RunResult {
+	if res != nil && (errors.Is(err, job.ErrActionsFailed) || errors.Is(err, job.ErrIncomplete)) {
+		err = nil
+	}
+	return job.RunResult(res, err, ended)
+}
+
 // problem records (and logs, once per change) why the job is not fine.
 func (l *jobLoop) problem(why string) {
 	st, _ := l.a.reg.Get(l.name())
@@ -403,7 +471,7 @@ func (l *jobLoop) logRun(req request, res *ferrysync.Result, err error, d time.D
 		attrs = append(attrs, "change_only", res.ChangeOnly, "up", res.FilesUp, "down", res.FilesDown, "deleted", res.Deleted,
 			"bytes_up", res.BytesUp, "bytes_down", res.BytesDown, "conflicts", res.Conflicts, "errors", len(res.Failed))
 	}
-	rr := job.RunResult(res, err, time.Now())
+	rr := runResult(res, err, time.Now())
 	attrs = append(attrs, "result", rr.Result)
 	if err != nil {
 		attrs = append(attrs, "err", err.Error())
@@ -413,14 +481,48 @@ func (l *jobLoop) logRun(req request, res *ferrysync.Result, err error, d time.D
 	l.a.log.Info("run", attrs...)
 }
 
-// loopReporter passes a run's events on: it marks what the run itself
-// wrote into the watched tree, so those writes do not trigger a run.
+// loopReporter passes a run's events on: it shows the transfers in
+// flight and the errors in the registry, and marks what the run itself
+// wrote into the watched tree, so those writes do not trigger a run. Its
+// methods are called concurrently (one transfer per worker).
 type loopReporter struct {
 	ferrysync.NopReporter
-	watch *watcher
+	watch *watcher // nil: not watching
+	reg   *Registry
+	job   string
+	clock func() time.Time
+}
+
+func isTransfer(a plan.Action) bool { return a.Op == plan.Upload || a.Op == plan.Download }
+
+func (r *loopReporter) Started(a plan.Action) {
+	if !isTransfer(a) {
+		return
+	}
+	size := a.Local.Size
+	if a.Op == plan.Download {
+		size = a.Remote.Size
+	}
+	r.reg.transferStarted(r.job, Transfer{Op: a.Op.String(), Path: a.Path, Size: size, Started: r.clock()})
+}
+
+func (r *loopReporter) Progress(a plan.Action, bytes int64) {
+	if isTransfer(a) {
+		r.reg.transferProgress(r.job, a.Op.String(), a.Path, bytes)
+	}
+}
+
+func (r *loopReporter) Problem(err error) {
+	r.reg.addError(r.job, r.clock(), err.Error())
 }
 
 func (r *loopReporter) Done(a plan.Action, _ int64, err error) {
+	if isTransfer(a) {
+		r.reg.transferDone(r.job, a.Op.String(), a.Path)
+	}
+	if err != nil {
+		r.reg.addError(r.job, r.clock(), ferrysync.ActionError{Action: a, Err: err}.Error())
+	}
 	if r.watch == nil || err != nil {
 		return
 	}

@@ -38,6 +38,9 @@ type watcher struct {
 	ready chan struct{}          // 1-buffered: a batch is waiting
 	setup chan struct{}          // closed once the initial watches are in place
 	done  chan struct{}          // closed when the event loop has ended
+	// notify, when set before start, is called whenever a batch is
+	// signalled (the status page shows a watch run waiting).
+	notify func()
 
 	mu       gosync.Mutex
 	paths    map[string]bool
@@ -158,6 +161,9 @@ func (w *watcher) signal() {
 	select {
 	case w.ready <- struct{}{}:
 	default:
+	}
+	if w.notify != nil {
+		w.notify()
 	}
 }
 

@@ -9,10 +9,12 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ferrysync/ferry/agent"
+	"github.com/ferrysync/ferry/agent/web"
 	"github.com/ferrysync/ferry/job"
 	"github.com/ferrysync/ferry/state"
 )
@@ -57,13 +59,29 @@ func runAgent(ctx context.Context, path string, stderr io.Writer) error {
 		return &agent.ConfigError{File: path, Job: -1, Field: "state", Err: err}
 	}
 	defer db.Close()
-	if cfg.HTTP.Listen != "" {
-		log.Warn("http.listen is set, but this version of ferry has no status page yet; use ferry status", "listen", cfg.HTTP.Listen)
-	}
 	runner := agent.NewJobRunner(db)
 	defer runner.Close()
 	runner.Size(cfg)
 	a := agent.New(cfg, runner, agent.NewRegistry(db, log), log)
+	// The status page: a taken address is a bad configuration (exit 2),
+	// found before any job runs.
+	srv, err := web.Listen(cfg, a, log)
+	if err != nil {
+		return err
+	}
+	if srv != nil {
+		go func() {
+			if err := srv.Serve(); err != nil {
+				log.Error("status page stopped", "err", err)
+			}
+		}()
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			srv.Close(ctx)
+		}()
+		log.Info("status page", "url", "http://"+srv.Addr().String()+"/", "token", cfg.HTTP.TokenFile != "")
+	}
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -74,6 +92,9 @@ func runAgent(ctx context.Context, path string, stderr io.Writer) error {
 			if err != nil {
 				log.Error("reload refused: the old configuration keeps running", "err", err)
 				continue
+			}
+			if next.HTTP != cfg.HTTP {
+				log.Warn("reload: the http section changes only on restart; the status page keeps its address and token", "listen", cfg.HTTP.Listen)
 			}
 			runner.Size(next)
 			a.Reload(next)
