@@ -36,6 +36,10 @@ type Zone struct {
 	// Set: the server reads the time of its set-mtime command
 	// (Profile.MTime) as UTC + Set.
 	Set int32 `json:"set,omitempty"`
+	// Failed is true when a measurement could not be made (a read-only
+	// account, readings that made no sense as a zone): runs do not try
+	// again until the profile is probed anew (--reprobe, ferry probe).
+	Failed bool `json:"failed,omitempty"`
 }
 
 func secs(s int32) time.Duration { return time.Duration(s) * time.Second }
@@ -318,6 +322,12 @@ func (c *Conn) setRaw(ctx context.Context, path string, t time.Time) error {
 		return ErrNoMTime
 	}
 	_, err := c.Cmd(ctx, 2, line)
+	var fe *Error
+	if errors.As(err, &fe) && fe.Code >= 500 && fe.Code < 550 && !c.broken {
+		// The remembered method is not understood (a stale profile, a
+		// changed server): find the one that works.
+		return c.probeSetModTime(ctx, path, ts)
+	}
 	return err
 }
 
