@@ -63,7 +63,7 @@ func ensureZone(ctx context.Context, o Options, warn func(error)) error {
 			prof.Zone.Failed = true
 			o.Pool.SetProfile(prof)
 		}
-		warn(fmt.Errorf("the server lists without a time zone and its offset could not be measured (times taken as UTC): %w", err))
+		warn(fmt.Errorf("the server lists without a time zone and its offset could not be measured, so listed times are taken as UTC (ferry probe on a folder this account may write measures it): %w", err))
 		return nil
 	}
 }
