@@ -7,10 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	gosync "sync"
 	"testing"
 	"time"
 
 	"github.com/ferrysync/ferry/internal/ftpd"
+	"github.com/ferrysync/ferry/sync/ftp"
 	"github.com/ferrysync/ferry/sync/ftp/ftptest"
 )
 
@@ -234,5 +236,95 @@ func TestZoneTwoWayNewer(t *testing.T) {
 				t.Errorf("conflict copy holds %q, want the local edit", b)
 			}
 		})
+	}
+}
+
+// istServer is ftptest's vsftpd double in +05:30, with a hook.
+func istServer(t *testing.T, hook func(s *ftptest.Session, cmd, arg string) bool) *ftptest.Server {
+	srv := ftptest.NewServer(t.TempDir(), ftptest.Options{DisableMLSD: true, DisableMFMT: true, EnableMDTMSet: true,
+		LocalTime: time.FixedZone("IST", 5*3600+1800), Hook: hook})
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestZoneFirstPushIntoNewFolder: the first push into a remote folder that
+// does not exist yet measures the zone in its nearest ancestor, so even the
+// first files get their right mtimes.
+func TestZoneFirstPushIntoNewFolder(t *testing.T) {
+	srv := istServer(t, nil)
+	dir := t.TempDir()
+	mt := time.Now().Add(-time.Hour).Truncate(time.Second)
+	writeAt(t, filepath.Join(dir, "src", "a.txt"), []byte("a"), mt)
+	runSummary(t, "push", "--state", filepath.Join(dir, "state.db"), filepath.Join(dir, "src"), srv.URL()+"new/deep")
+	sameMTime(t, "a.txt on the server", filepath.Join(dir, "src", "a.txt"), filepath.Join(srv.Root, "new", "deep", "a.txt"))
+	if names, _ := os.ReadDir(srv.Root); len(names) != 1 {
+		t.Errorf("server root holds %d entries, want only new/", len(names))
+	}
+}
+
+// TestZoneReadOnlyWarnsOnce: an account that may not make the probe folder
+// cannot have its zone measured: the first run warns, the profile records
+// it, and later runs neither try again nor warn.
+func TestZoneReadOnlyWarnsOnce(t *testing.T) {
+	var mu gosync.Mutex
+	mkds := 0
+	srv := istServer(t, func(s *ftptest.Session, cmd, arg string) bool {
+		if cmd == "MKD" && strings.Contains(arg, ftp.ProbeDirPrefix) {
+			mu.Lock()
+			mkds++
+			mu.Unlock()
+			s.Reply(550, "Permission denied.")
+			return true
+		}
+		return false
+	})
+	writeAt(t, filepath.Join(srv.Root, "out", "r.txt"), []byte("r"), time.Now().Add(-time.Hour))
+	dir := t.TempDir()
+	statePath := filepath.Join(dir, "state.db")
+	_, warnings := runSummary(t, "pull", "--state", statePath, srv.URL()+"out", filepath.Join(dir, "copy"))
+	if w := strings.Join(warnings, "\n"); !strings.Contains(w, "could not be measured") || !strings.Contains(w, "550") {
+		t.Errorf("first pull warnings %q, want the zone could not be measured (550)", warnings)
+	}
+	mu.Lock()
+	first := mkds
+	mkds = 0
+	mu.Unlock()
+	if first != 2 { // /out, then /
+		t.Errorf("first pull tried %d probe folders, want 2 (the folder, then its parent)", first)
+	}
+	_, warnings = runSummary(t, "pull", "--state", statePath, srv.URL()+"out", filepath.Join(dir, "copy"))
+	mu.Lock()
+	defer mu.Unlock()
+	if len(warnings) != 0 || mkds != 0 {
+		t.Errorf("second pull: warnings %q, %d probe folders tried; want none", warnings, mkds)
+	}
+}
+
+// TestZoneMoveNotExplained: files whose listed times all moved by an hour
+// while the server's zone did not (touched on the server) are changed
+// files: the zone is measured again, found the same, and the push sends
+// them, with a warning.
+func TestZoneMoveNotExplained(t *testing.T) {
+	srv := istServer(t, nil)
+	dir := t.TempDir()
+	statePath := filepath.Join(dir, "state.db")
+	src := filepath.Join(dir, "src")
+	now := time.Now().Truncate(time.Second)
+	for _, n := range []string{"a", "b", "c"} {
+		writeAt(t, filepath.Join(src, n), []byte(n), now.Add(-2*time.Hour))
+	}
+	runSummary(t, "push", "--state", statePath, src, srv.URL()+"site")
+	for _, n := range []string{"a", "b", "c"} {
+		p := filepath.Join(srv.Root, "site", n)
+		if err := os.Chtimes(p, now.Add(-time.Hour), now.Add(-time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum, warnings := runSummary(t, "push", "--state", statePath, src, srv.URL()+"site")
+	if up, _ := moved(sum); up != 3 {
+		t.Errorf("push: %d files up, want the 3 touched", up)
+	}
+	if w := strings.Join(warnings, "\n"); !strings.Contains(w, "the server's time zone moved by 0s: taken as changed") {
+		t.Errorf("warnings %q, want the unexplained move", warnings)
 	}
 }
