@@ -114,7 +114,7 @@ func (j *Job) Run(ctx context.Context, env Env) (*ferrysync.Result, error) {
 		Mode: j.Mode, Local: j.Local, Pool: pool, Remote: j.Remote.Dir, Store: store, Exclude: j.Exclude,
 		Delete: j.Delete, DryRun: j.DryRun, Parallel: j.Parallel, MaxDelete: j.MaxDelete, BWLimit: j.BWLimit,
 		Verify: j.Verify, BackupDir: j.BackupDir, Reporter: rep, Now: env.Now,
-		Paths: env.Paths, Drain: env.Drain,
+		Paths: env.Paths, Drain: env.Drain, ProbeZone: true,
 	})
 	closeErr := store.Close(context.WithoutCancel(ctx))
 	if !j.DryRun {

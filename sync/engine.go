@@ -75,6 +75,11 @@ type Options struct {
 	// folder unknown to the state, a listing that failed) or whose Store
 	// is not a PartialStore is a full run instead.
 	Paths []string
+	// ProbeZone (ignored in a dry run) measures the server's time zone on
+	// first contact with a server that lists with LIST, and again when a
+	// full run finds every listed time moved by the same amount (see
+	// ensureZone and rezone in zone.go). job.Run sets it.
+	ProbeZone bool
 }
 
 // ErrDrained is returned by a run stopped through Options.Drain before
@@ -101,6 +106,16 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	res := &Result{Started: o.Now(), DryRun: o.DryRun}
 	defer func() { res.Duration = o.Now().Sub(res.Started) }()
+	warn := func(err error) {
+		res.Warnings = append(res.Warnings, err)
+		o.Reporter.Warn(err)
+	}
+	zones := o.ProbeZone && !o.DryRun
+	if zones {
+		if err := ensureZone(ctx, o, warn); err != nil {
+			return nil, err
+		}
+	}
 
 	var (
 		st            plan.State
@@ -131,6 +146,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		var err error
 		if st, local, remote, newRoot, err = scanFull(ctx, o, res); err != nil {
 			return nil, err
+		}
+		if zones {
+			rezone(ctx, o, st, remote, warn)
 		}
 		localFiles, remoteFiles = countFiles(local.Tree), countFiles(remote.Tree)
 	}

@@ -24,7 +24,7 @@ const (
 // may resume in its remote temporary, or 0.
 func (e *executor) uploadOffset(ctx context.Context, c *ftp.Conn, rel string, f *os.File, size int64) int64 {
 	have := e.resumeUp[rel]
-	if have < resumeMin || have >= size || e.pool.Profile().NoRestStor {
+	if have < resumeMin || have >= size || e.pool.Profile().NoRestStor || e.pool.Profile().NoRestRetr {
 		return 0
 	}
 	from := have - overlap
@@ -56,7 +56,7 @@ func (e *executor) resumeDownload(rel string) (f *os.File, offset int64, err err
 	}
 	tmp := tempName(base)
 	have := e.resumeDown[rel]
-	if have >= resumeMin {
+	if have >= resumeMin && !e.pool.Profile().NoRestRetr {
 		f, err := d.OpenFile(tmp, os.O_RDWR, 0)
 		if err == nil {
 			return f, have - overlap, nil

@@ -245,16 +245,7 @@ func (e *executor) finishUpload(ctx context.Context, c *ftp.Conn, tmp, final str
 // setTimeLine returns the command that sets a remote mtime, when the pool's
 // profile already knows which one works.
 func (e *executor) setTimeLine(p string, t time.Time) (string, bool) {
-	ts := ftp.FormatMDTMTime(t)
-	switch e.pool.Profile().MTime {
-	case ftp.MTimeMFMT:
-		return "MFMT " + ts + " " + p, true
-	case ftp.MTimeMDTM:
-		return "MDTM " + ts + " " + p, true
-	case ftp.MTimeSiteUtime:
-		return "SITE UTIME " + ts + " " + p, true
-	}
-	return "", false
+	return ftp.SetTimeLine(e.pool.Profile(), p, t) // the server's zone applied
 }
 
 // renameOver renames from to to, replacing an existing to. Servers that

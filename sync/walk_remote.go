@@ -294,6 +294,9 @@ func (w *remoteWalker) add(dir string, entries []ftp.Entry, err error) {
 			rel = dir + "/" + e.Name
 		}
 		isDir := e.Type == ftp.TypeDir
+		if isDir && ftp.IsProbeDir(e.Name) {
+			continue // a probe's temporary folder, never synced
+		}
 		if w.keep != nil && !w.keep(rel) {
 			continue
 		}

@@ -16,9 +16,12 @@ import (
 	"github.com/ferrysync/ferry/sync/ftp/ftptest"
 )
 
-// TestServerProfileRemembered: how a server sets mtimes is probed once and
-// kept in the state cache. On a vsftpd-shaped server the probe reads the
-// time back with MDTM; a later run pipelines the set-time command at once.
+// probeReadBacks is how many MDTM reads the first run's probe makes on a
+// vsftpd-shaped server: the zone probe reads its file's MDTM (the MDTM
+// offset), reads back the "MDTM time path" it tried (the method) and reads
+// the time it set back once more (the set offset).
+const probeReadBacks = 3
+
 // mdtmServer starts a vsftpd-shaped test server (no MLSD, no MFMT, times
 // set with "MDTM time path") and returns it with a counter of the MDTM
 // read-backs (the probe's "MDTM path") since the counter was last called.
@@ -46,6 +49,9 @@ func mdtmServer(t *testing.T) (*ftptest.Server, func() int) {
 	}
 }
 
+// TestServerProfileRemembered: how a server sets mtimes is probed once and
+// kept in the state cache. On a vsftpd-shaped server the probe reads the
+// time back with MDTM; a later run pipelines the set-time command at once.
 func TestServerProfileRemembered(t *testing.T) {
 	srv, readBacks := mdtmServer(t)
 	dir := t.TempDir()
@@ -63,8 +69,8 @@ func TestServerProfileRemembered(t *testing.T) {
 		}
 	}
 	push("a.txt", "a", time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
-	if n := readBacks(); n != 1 {
-		t.Errorf("first run: %d MDTM read-backs, want 1 (the probe)", n)
+	if n := readBacks(); n != probeReadBacks {
+		t.Errorf("first run: %d MDTM read-backs, want %d (the probe)", n, probeReadBacks)
 	}
 	push("b.txt", "b", time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC))
 	if n := readBacks(); n != 0 {
@@ -115,7 +121,7 @@ func TestReprobe(t *testing.T) {
 		got := readBacks()
 		want := 0
 		if i == 0 || extra != nil {
-			want = 1
+			want = probeReadBacks
 		}
 		if got != want {
 			t.Errorf("push %d %v: %d MDTM read-backs, want %d", i, extra, got, want)

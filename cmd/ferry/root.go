@@ -40,6 +40,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(
 		newVersionCmd(stdout),
 		newLsCmd(stdout, stderr),
+		newProbeCmd(stdout, stderr),
 		newSyncCmd(ferrysync.Push, stdout, stderr),
 		newSyncCmd(ferrysync.Pull, stdout, stderr),
 		newSyncCmd(ferrysync.TwoWay, stdout, stderr),

@@ -49,7 +49,7 @@ func yesNo(b bool) string {
 // (pam_service_name) and is chrooted into local_root.
 func configureVsftpd(inst *instance) ([]string, error) {
 	empty := filepath.Join(inst.dir, "empty")
-	if err := os.Mkdir(empty, 0o755); err != nil {
+	if err := os.Mkdir(empty, 0o755); err != nil && !os.IsExist(err) { // exists on Restart
 		return nil, fmt.Errorf("ftpd: vsftpd: %w", err)
 	}
 	var b bytes.Buffer

@@ -16,6 +16,10 @@
 // root, Start skips the test, or fails it when the environment variable
 // FERRY_REQUIRE_FTP_SERVERS=1 is set.
 //
+// Options.Env adds to the daemon's environment (e.g. TZ for vsftpd's
+// use_localtime=YES), and [Server.Restart] starts the same instance again
+// with other options, files kept (a daemon restarted in another zone).
+//
 // Every server runs with its stock behaviour except what the configuration
 // needs: vsftpd seccomp_sandbox=NO, utf8_filesystem=YES,
 // allow_writeable_chroot=YES, mdtm_write=YES, ssl_ciphers=HIGH; pure-ftpd -c

@@ -290,3 +290,29 @@ func TestKindsAreFixed(t *testing.T) {
 		t.Error("Kinds() returns a shared slice")
 	}
 }
+
+// TestEnvAndRestart: Options.Env reaches the daemon (vsftpd with
+// use_localtime=YES answers MDTM in the zone of its TZ), and Restart brings
+// the same instance back, files kept, with other options.
+func TestEnvAndRestart(t *testing.T) {
+	mtime := time.Date(2025, 1, 15, 12, 0, 0, 0, time.UTC)
+	s := Start(t, "vsftpd", Options{Env: []string{"TZ=Asia/Kolkata"}, Extra: []string{"use_localtime=YES"}})
+	s.WriteFile(t, "f", []byte("x"), mtime)
+	mdtm := func() string {
+		c := dial(t, s)
+		c.login(s)
+		defer c.quit()
+		return strings.TrimSpace(c.cmd(213, "MDTM f"))
+	}
+	if got, want := mdtm(), "20250115173000"; got != want {
+		t.Errorf("MDTM under TZ=Asia/Kolkata = %s, want %s", got, want)
+	}
+	port, root := s.Port, s.Root
+	s.Restart(t, Options{Env: []string{"TZ=America/New_York"}, Extra: []string{"use_localtime=YES"}})
+	if s.Port != port || s.Root != root {
+		t.Fatalf("Restart moved the instance: port %d, root %s", s.Port, s.Root)
+	}
+	if got, want := mdtm(), "20250115070000"; got != want {
+		t.Errorf("MDTM after Restart under TZ=America/New_York = %s, want %s", got, want)
+	}
+}

@@ -41,6 +41,11 @@ type Options struct {
 	// (vsftpd log_ftp_protocol, proftpd DebugLevel 10; pure-ftpd only logs
 	// to syslog, which the harness turns off) and logs the folder's path.
 	Debug bool
+	// Env holds extra "KEY=VALUE" environment entries for the daemon, added
+	// to the test process's environment (a later entry of the same key
+	// wins), e.g. "TZ=America/New_York" for a server that shows local
+	// times (vsftpd use_localtime=YES).
+	Env []string
 }
 
 // Server is one running instance, started by [Start] and stopped when its
@@ -69,6 +74,7 @@ type Server struct {
 	cmd      *exec.Cmd
 	exited   chan struct{} // closed when the daemon has been reaped
 	slot     *slot
+	inst     *instance // how it was configured, for Restart
 }
 
 // Kinds returns the servers Start knows, in a fixed order.
@@ -150,17 +156,43 @@ func start(ctx context.Context, kind string, opts Options) (s *Server, err error
 		}
 		s.CAFile = inst.cert
 	}
-	argv, err := configure(ctx, inst)
+	s.inst = inst
+	return s, s.launch(ctx)
+}
+
+// launch writes the instance's configuration, starts the daemon and waits
+// for its greeting.
+func (s *Server) launch(ctx context.Context) error {
+	argv, err := configure(ctx, s.inst)
 	if err != nil {
-		return s, err
+		return err
 	}
-	if err := s.run(argv); err != nil {
-		return s, err
+	if err := s.run(argv, s.inst.opts.Env); err != nil {
+		return err
 	}
 	if err := s.awaitGreeting(ctx); err != nil {
-		return s, fmt.Errorf("%w\n%s", err, s.logTail(20))
+		return fmt.Errorf("%w\n%s", err, s.logTail(20))
 	}
-	return s, nil
+	return nil
+}
+
+// Restart stops the daemon and its sessions and starts it again on the
+// same port, folder and files with opts (TLS cannot change: the
+// certificate is made once), e.g. another Env "TZ=..." to see what a
+// daemon restarted in another time zone shows. It fails the test when the
+// daemon does not come back.
+func (s *Server) Restart(t testing.TB, opts Options) {
+	t.Helper()
+	if opts.TLS != s.TLS {
+		t.Fatalf("ftpd: Restart cannot switch TLS (was %v)", s.TLS)
+	}
+	if err := s.halt(); err != nil {
+		t.Fatal(err)
+	}
+	s.inst.opts = opts
+	if err := s.launch(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // makeDir creates the instance folder (mode 0755, so that the session user
@@ -200,7 +232,7 @@ func checkTraversable(dir string) error {
 
 // run starts argv in the foreground in its own process group, output to
 // stdout.log in the instance folder.
-func (s *Server) run(argv []string) error {
+func (s *Server) run(argv, env []string) error {
 	out, err := os.OpenFile(filepath.Join(s.Dir, "stdout.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("ftpd: %w", err)
@@ -210,6 +242,9 @@ func (s *Server) run(argv []string) error {
 	cmd.Dir = s.Dir
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...) // exec keeps the last of a key
+	}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("ftpd: start %s: %w", argv[0], err)
 	}
@@ -269,6 +304,24 @@ func greet(ctx context.Context, addr string) error {
 // stop ends the process group, waits for the daemon, frees the port slot
 // and removes the instance folder. Calling it again does no harm.
 func (s *Server) stop() error {
+	errs := []error{s.halt()}
+	if s.slot != nil {
+		if err := s.slot.release(); err != nil {
+			errs = append(errs, fmt.Errorf("ftpd: release port slot: %w", err))
+		}
+		s.slot = nil
+	}
+	if s.Dir != "" {
+		if err := os.RemoveAll(s.Dir); err != nil {
+			errs = append(errs, fmt.Errorf("ftpd: remove %s: %w", s.Dir, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// halt ends the daemon's process group and waits for it; the port slot and
+// the folder stay. Calling it again does no harm.
+func (s *Server) halt() error {
 	var errs []error
 	if s.cmd != nil {
 		// The daemon leads its group; session processes it forked are in it.
@@ -287,17 +340,6 @@ func (s *Server) stop() error {
 			errs = append(errs, err)
 		}
 		s.cmd = nil
-	}
-	if s.slot != nil {
-		if err := s.slot.release(); err != nil {
-			errs = append(errs, fmt.Errorf("ftpd: release port slot: %w", err))
-		}
-		s.slot = nil
-	}
-	if s.Dir != "" {
-		if err := os.RemoveAll(s.Dir); err != nil {
-			errs = append(errs, fmt.Errorf("ftpd: remove %s: %w", s.Dir, err))
-		}
 	}
 	return errors.Join(errs...)
 }

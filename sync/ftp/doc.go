@@ -15,5 +15,12 @@
 // which carries the command (with PASS masked) and the reply code, so callers
 // branch on the code with errors.As and never on message text.
 //
+// What ferry learns about a server's quirks is kept in a Profile shared by a
+// Pool's connections: how it sets mtimes, REST, RNTO over a name, its
+// connection limit, and its time zone (Zone: LIST gives no zone, and some
+// servers list local time; ProbeZone measures it against this machine's
+// clock and List, ModTime and SetModTime correct for it). Probe finds all of
+// it out at once, for `ferry probe`.
+//
 // A Conn is not safe for concurrent use: use one per goroutine, from a Pool.
 package ftp

@@ -3,6 +3,7 @@ package ftp
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 )
 
@@ -51,4 +52,43 @@ func (c *Conn) Hash(ctx context.Context, path string) (algo, sum string, err err
 		return h.algo, strings.ToLower(f[0]), nil
 	}
 	return "", "", ErrNoHash
+}
+
+// maxHashAlgos bounds the algorithms ParseHashFeat keeps.
+const maxHashAlgos = 16
+
+// ParseHashFeat reads the parameters of FEAT's HASH line
+// (draft-bryan-ftpext-hash section 4): algorithm names separated by ";",
+// the one in use marked with a trailing "*", as in "SHA-256*;SHA-1;MD5".
+// Names are upper-cased and kept in order, each once; empty names, names
+// longer than 32 bytes and names with other than letters, digits and "-"
+// are dropped, and at most 16 are kept. current is the marked name, or ""
+// when none (or a dropped one) is marked.
+func ParseHashFeat(params string) (algos []string, current string) {
+	for _, f := range strings.Split(params, ";") {
+		f = strings.TrimSpace(f)
+		marked := strings.HasSuffix(f, "*")
+		name := strings.ToUpper(strings.TrimSuffix(f, "*"))
+		if !hashName(name) || len(algos) == maxHashAlgos || slices.Contains(algos, name) {
+			continue
+		}
+		algos = append(algos, name)
+		if marked && current == "" {
+			current = name
+		}
+	}
+	return algos, current
+}
+
+func hashName(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }

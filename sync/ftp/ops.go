@@ -93,8 +93,18 @@ func (c *Conn) Size(ctx context.Context, path string) (int64, error) {
 }
 
 // ModTime returns a file's modification time in UTC, to the second (RFC 3659
-// section 3).
+// section 3). A server whose MDTM answers in local time (Zone.MDTM, as a
+// probe measured it) is corrected for.
 func (c *Conn) ModTime(ctx context.Context, path string) (time.Time, error) {
+	t, err := c.mdtmRaw(ctx, path)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return c.profile().Zone.fromMDTM(t), nil
+}
+
+// mdtmRaw returns the time of an MDTM reply as written, read as UTC.
+func (c *Conn) mdtmRaw(ctx context.Context, path string) (time.Time, error) {
 	rep, err := c.Cmd(ctx, 2, "MDTM "+path)
 	if err != nil {
 		return time.Time{}, err
@@ -124,28 +134,50 @@ func (m MTimeMethod) String() string {
 // SetModTime sets a file's modification time. It uses MFMT when FEAT offers
 // it, else tries "MDTM time path" (vsftpd lists only the read form of MDTM
 // in FEAT but accepts this one) and then SITE UTIME; the method that worked
-// is remembered in the connection's Profile. ErrNoMTime means the server has
-// no way at all.
+// is remembered in the connection's Profile. The time is sent shifted by
+// the profile's Zone.Set (vsftpd with use_localtime=YES reads "MDTM time
+// path" as local time). ErrNoMTime means the server has no way at all.
 func (c *Conn) SetModTime(ctx context.Context, path string, t time.Time) error {
-	ts := FormatMDTMTime(t)
-	c.profMu.Lock()
-	m := c.prof.MTime
-	c.profMu.Unlock()
-	if m == MTimeUnknown {
+	prof := c.profile()
+	ts := FormatMDTMTime(prof.Zone.toSet(t))
+	if prof.MTime == MTimeUnknown {
 		return c.probeSetModTime(ctx, path, ts)
 	}
+	line, ok := setTimeCommand(prof.MTime, ts, path)
+	if !ok {
+		return ErrNoMTime
+	}
+	_, err := c.Cmd(ctx, 2, line)
+	return err
+}
+
+// SetTimeLine returns the command line that sets path's modification time
+// to t on a server with profile prof: its known method (Profile.MTime),
+// the time shifted by Zone.Set. ok is false while the method is not known
+// (SetModTime finds it) or when the server has none.
+func SetTimeLine(prof Profile, path string, t time.Time) (line string, ok bool) {
+	return setTimeCommand(prof.MTime, FormatMDTMTime(prof.Zone.toSet(t)), path)
+}
+
+// setTimeCommand returns method m's command setting path's time to the
+// formatted time ts.
+func setTimeCommand(m MTimeMethod, ts, path string) (string, bool) {
 	switch m {
 	case MTimeMFMT:
-		_, err := c.Cmd(ctx, 2, "MFMT "+ts+" "+path)
-		return err
+		return "MFMT " + ts + " " + path, true
 	case MTimeMDTM:
-		_, err := c.Cmd(ctx, 2, "MDTM "+ts+" "+path)
-		return err
+		return "MDTM " + ts + " " + path, true
 	case MTimeSiteUtime:
-		_, err := c.Cmd(ctx, 2, "SITE UTIME "+ts+" "+path)
-		return err
+		return "SITE UTIME " + ts + " " + path, true
 	}
-	return ErrNoMTime
+	return "", false
+}
+
+// profile returns a copy of the connection's (its pool's) profile.
+func (c *Conn) profile() Profile {
+	c.profMu.Lock()
+	defer c.profMu.Unlock()
+	return *c.prof
 }
 
 // ErrNoMTime is returned by SetModTime when the server has no command to set
@@ -169,17 +201,23 @@ func (c *Conn) probeSetModTime(ctx context.Context, path, ts string) error {
 		if err != nil {
 			return err
 		}
-		if rep.Code/100 == 5 && rep.Code != 550 {
-			continue // not understood: try the next form
+		// Not understood: try the next form. Quirk: a server that only
+		// knows the read form of MDTM takes "time path" for a file name
+		// and answers 550 (vsftpd with mdtm_write=NO, pure-ftpd,
+		// proftpd), so for MDTM a 550 means that too.
+		if rep.Code/100 == 5 && (rep.Code != 550 || t.m == MTimeMDTM) {
+			continue
 		}
 		if rep.Code/100 != 2 {
 			return &Error{Cmd: t.line, Code: rep.Code, Msg: rep.Msg()}
 		}
-		// "MDTM time path" on a server that only knows the read form
+		// "MDTM time path" on a server that only knows the read form of MDTM
 		// would answer 550 (no file named "time path") or a 213 with the
-		// file's current time; read it back to be sure it took.
+		// file's current time; read it back to be sure it took. Both
+		// forms are in the same zone (vsftpd: UTC, or with
+		// use_localtime=YES both local), so the digits must come back.
 		if t.m == MTimeMDTM {
-			got, err := c.ModTime(ctx, path)
+			got, err := c.mdtmRaw(ctx, path)
 			if err != nil {
 				return err
 			}
@@ -223,7 +261,7 @@ func (c *Conn) RetrModTime(ctx context.Context, path string, offset int64, w io.
 	})
 	if mdtm != nil && mdtm.Code == 213 {
 		if t, perr := ParseMDTMTime(strings.TrimSpace(mdtm.Lines[0])); perr == nil {
-			mtime = t
+			mtime = c.profile().Zone.fromMDTM(t)
 		}
 	}
 	return n, mtime, err
@@ -279,14 +317,28 @@ const maxListLines = 1 << 20
 // pure-ftpd and proftpd; an argument starting with "-" after -a would be
 // read as options, hence the CWD). "." and ".." are left out. When some
 // lines cannot be used the good entries come back with an *IncompleteError.
+//
+// Listed times are corrected by the profile's Zone.List once a probe
+// measured it (vsftpd's LIST in local time); before that, LIST times are
+// read in Config.Location.
 func (c *Conn) List(ctx context.Context, dir string) ([]Entry, error) {
+	zone := c.profile().Zone
 	if _, ok := c.feat["MLST"]; ok {
-		return c.list(ctx, dir, "", "MLSD "+dir, func(line string) (Entry, error) { return ParseMLSxLine(line) })
+		return c.list(ctx, dir, "", "MLSD "+dir, func(line string) (Entry, error) {
+			e, err := ParseMLSxLine(line)
+			if err == nil && e.Precision > 0 {
+				e.ModTime = zone.fromList(e.ModTime)
+			}
+			return e, err
+		})
 	}
 	// CWD goes out in the same write as the LIST (a round trip saved per
 	// folder). When the CWD fails, the LIST lists the previous folder:
 	// that listing is read and thrown away, and the CWD's error returned.
 	now, loc := c.cfg.now(), c.cfg.location()
+	if zone.Measured {
+		loc = zone.listLocation()
+	}
 	return c.list(ctx, dir, "CWD "+dir, "LIST -a", func(line string) (Entry, error) { return ParseListLine(line, now, loc) })
 }
 

@@ -200,3 +200,28 @@ func FuzzParseFeat(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseHashFeat(f *testing.F) {
+	for _, s := range []string{"SHA-256*;SHA-1;MD5;CRC32", "sha-1;md5*", "", ";;*", "SHA-256*;SHA-256*", "A B;C\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, params string) {
+		algos, current := ParseHashFeat(params)
+		if len(algos) > maxHashAlgos {
+			t.Fatalf("%q: %d algorithms", params, len(algos))
+		}
+		seen := map[string]bool{}
+		for _, a := range algos {
+			if !hashName(a) || a != strings.ToUpper(a) || seen[a] {
+				t.Fatalf("%q: bad or repeated name %q in %q", params, a, algos)
+			}
+			if !strings.Contains(strings.ToUpper(params), a) {
+				t.Fatalf("%q: name %q is not in the input", params, a)
+			}
+			seen[a] = true
+		}
+		if current != "" && !seen[current] {
+			t.Fatalf("%q: current %q not among %q", params, current, algos)
+		}
+	})
+}

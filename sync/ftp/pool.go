@@ -8,16 +8,47 @@ import (
 	"time"
 )
 
-// Profile is what ferry learned about a server's quirks while talking to it.
-// A Pool's connections share one Profile.
+// Profile is what ferry learned about a server's quirks while talking to it
+// (during runs, and all at once with Probe). A Pool's connections share one
+// Profile. It is stored in the state cache as JSON; fields added later
+// read as their zero value from older profiles, which must mean "not
+// known yet".
 type Profile struct {
 	MTime MTimeMethod `json:"mtime"`
-	// RestStor is false once the server refused REST before STOR (proftpd
-	// by default: "451 Append/Restart not permitted").
+	// NoRestStor is true once the server refused REST before STOR
+	// (proftpd by default: "451 Append/Restart not permitted").
 	NoRestStor bool `json:"no_rest_stor,omitempty"`
+	// NoRestRetr is true once the server refused or ignored REST before
+	// RETR: downloads are not resumed, nor uploads checked for a resume.
+	NoRestRetr bool `json:"no_rest_retr,omitempty"`
 	// MaxConns is the connection count at which the server answered 421;
 	// 0 when never met.
 	MaxConns int `json:"max_conns,omitempty"`
+	// RenameReplaces says whether RNTO onto an existing name replaces it
+	// (SupportYes) or is refused (SupportNo: the upload path must delete
+	// the old file first). This is the one place that fact is kept.
+	RenameReplaces Support `json:"rename_replaces,omitempty"`
+	// Zone is how the server's times differ from UTC (see Zone).
+	Zone Zone `json:"zone,omitzero"`
+}
+
+// Support is a yes/no fact about a server that may not be known yet.
+type Support uint8
+
+const (
+	SupportUnknown Support = iota // not found out yet
+	SupportYes
+	SupportNo
+)
+
+func (s Support) String() string {
+	switch s {
+	case SupportYes:
+		return "yes"
+	case SupportNo:
+		return "no"
+	}
+	return "unknown"
 }
 
 // Pool hands out logged-in connections to one server, at most Max at once,

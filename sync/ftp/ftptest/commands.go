@@ -319,11 +319,13 @@ func (s *Session) cmdSize(arg string) {
 }
 
 // cmdMdtm answers MDTM path (RFC 3659 section 3) and, with
-// Options.EnableMDTMSet, vsftpd's "MDTM YYYYMMDDHHMMSS path" setter.
+// Options.EnableMDTMSet, vsftpd's "MDTM YYYYMMDDHHMMSS path" setter. Both
+// are in Options.LocalTime when set (vsftpd use_localtime=YES), else UTC.
 func (s *Session) cmdMdtm(arg string) {
+	loc := s.srv.localTime()
 	if s.srv.opts.EnableMDTMSet {
 		if stamp, name, ok := strings.Cut(arg, " "); ok && len(stamp) == 14 {
-			if t, err := parseTimeVal(stamp); err == nil {
+			if t, err := time.ParseInLocation("20060102150405", stamp, loc); err == nil {
 				s.setTime(t, name, "File modification time set.")
 				return
 			}
@@ -336,7 +338,7 @@ func (s *Session) cmdMdtm(arg string) {
 		s.Reply(550, "Could not get file modification time.")
 		return
 	}
-	s.Reply(213, timeVal(fi.ModTime()))
+	s.Reply(213, fi.ModTime().In(loc).Format("20060102150405"))
 }
 
 // cmdMfmt answers MFMT YYYYMMDDHHMMSS[.sss] path (draft-somers-ftp-mfxx).

@@ -88,7 +88,7 @@ func (s *Session) listLines(cmd, v, given string, showAll bool) ([]string, error
 		if cmd == "NLST" {
 			return []string{given}, nil
 		}
-		return []string{lsLine(e, now)}, nil
+		return []string{lsLine(e, now, s.srv.localTime())}, nil
 	}
 	entries, err := s.readDir(v)
 	if err != nil {
@@ -101,7 +101,7 @@ func (s *Session) listLines(cmd, v, given string, showAll bool) ([]string, error
 		if cmd == "MLSD" {
 			lines = append(lines, s.facts(entry{name: ".", fi: cur}, "cdir")+" .", s.facts(entry{name: "..", fi: par}, "pdir")+" ..")
 		} else {
-			lines = append(lines, lsLine(entry{name: ".", fi: cur}, now), lsLine(entry{name: "..", fi: par}, now))
+			lines = append(lines, lsLine(entry{name: ".", fi: cur}, now, s.srv.localTime()), lsLine(entry{name: "..", fi: par}, now, s.srv.localTime()))
 		}
 	}
 	for _, e := range entries {
@@ -112,7 +112,7 @@ func (s *Session) listLines(cmd, v, given string, showAll bool) ([]string, error
 		case cmd == "NLST":
 			lines = append(lines, e.name)
 		default:
-			lines = append(lines, lsLine(e, now))
+			lines = append(lines, lsLine(e, now, s.srv.localTime()))
 		}
 	}
 	return lines, nil
@@ -167,10 +167,13 @@ func (s *Session) lookup(v, name string) (entry, error) {
 // lsLine formats e like vsftpd's LIST: mode, links, numeric owner and
 // group, size, date and name. The date shows the time of day for times
 // within the last 182 days and not in the future, else the year; times
-// are printed in UTC.
-func lsLine(e entry, now time.Time) string {
+// are printed in loc (Options.LocalTime), UTC when nil.
+func lsLine(e entry, now time.Time, loc *time.Location) string {
 	nlink, uid, gid := owner(e.fi)
-	mt := e.fi.ModTime().UTC()
+	if loc == nil {
+		loc = time.UTC
+	}
+	mt := e.fi.ModTime().In(loc)
 	date := mt.Format("Jan _2 15:04")
 	if mt.After(now) || now.Sub(mt) > 182*24*time.Hour {
 		date = mt.Format("Jan _2  2006")

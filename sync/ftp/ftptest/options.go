@@ -56,6 +56,12 @@ type Options struct {
 	// EnableMDTMSet accepts vsftpd's "MDTM YYYYMMDDHHMMSS path" to set a
 	// file's modification time (UTC).
 	EnableMDTMSet bool
+	// LocalTime, when set, is the zone of the times LIST shows, MDTM
+	// answers and vsftpd's MDTM setter takes, like vsftpd with
+	// use_localtime=YES and the daemon's TZ (MLSD, MLST and MFMT stay in
+	// UTC). Server.SetLocalTime changes it while the server runs: a daemon
+	// restarted in another zone.
+	LocalTime *time.Location
 	// RefuseRestSTOR answers REST-then-STOR and APPE with
 	// "451 Append/Restart not permitted", like proftpd without AllowStoreRestart.
 	RefuseRestSTOR bool

@@ -41,6 +41,7 @@ type Server struct {
 	wg       sync.WaitGroup
 	logins   atomic.Int64
 	accepted atomic.Int64
+	zone     atomic.Pointer[time.Location] // Options.LocalTime, SetLocalTime
 }
 
 // NewServer starts and returns a server over the directory root. It panics
@@ -55,7 +56,21 @@ func NewServer(root string, opts Options) *Server {
 // NewUnstartedServer returns a server over root that is not yet listening,
 // so the caller can change it before calling Start.
 func NewUnstartedServer(root string, opts Options) *Server {
-	return &Server{Root: root, opts: opts, sessions: make(map[*Session]struct{})}
+	s := &Server{Root: root, opts: opts, sessions: make(map[*Session]struct{})}
+	s.zone.Store(opts.LocalTime)
+	return s
+}
+
+// SetLocalTime changes the zone of LIST and MDTM times (Options.LocalTime)
+// for every command from now on; nil means UTC.
+func (s *Server) SetLocalTime(loc *time.Location) { s.zone.Store(loc) }
+
+// localTime is the zone of LIST and MDTM times.
+func (s *Server) localTime() *time.Location {
+	if loc := s.zone.Load(); loc != nil {
+		return loc
+	}
+	return time.UTC
 }
 
 // Start opens the root, generates the TLS certificate when Options.TLS asks

@@ -140,6 +140,34 @@ func TestMDTMSetChangesModTime(t *testing.T) {
 	}
 }
 
+// TestLocalTime: with Options.LocalTime, MDTM reads and sets in that zone
+// (vsftpd use_localtime=YES) while MLST stays UTC; SetLocalTime moves it.
+func TestLocalTime(t *testing.T) {
+	srv, dir := newServer(t, Options{EnableMDTMSet: true, LocalTime: time.FixedZone("IST", 5*3600+1800)})
+	writeFile(t, dir, "f", "x")
+	c := dial(t, srv)
+	c.login()
+	c.must(213, "MDTM 20200102030405 f")
+	fi, err := os.Stat(filepath.Join(dir, "f"))
+	if want := time.Date(2020, 1, 1, 21, 34, 5, 0, time.UTC); err != nil || !fi.ModTime().Equal(want) {
+		t.Errorf("mtime after MDTM set in +05:30 = %v, %v; want %v", fi.ModTime().UTC(), err, want)
+	}
+	if got := c.must(213, "MDTM f"); got != "20200102030405" {
+		t.Errorf("MDTM in +05:30 = %q", got)
+	}
+	if got := rawReply(t, c, "MLST f")[1]; !strings.Contains(got, "modify=20200101213405;") {
+		t.Errorf("MLST = %q, want modify in UTC", got)
+	}
+	srv.SetLocalTime(time.FixedZone("EST", -5*3600))
+	if got := c.must(213, "MDTM f"); got != "20200101163405" {
+		t.Errorf("MDTM after SetLocalTime(-05:00) = %q", got)
+	}
+	mod := time.Date(2020, 1, 1, 21, 34, 5, 0, time.UTC)
+	if got := lsLine(entry{name: "n", fi: fakeInfo{mod: mod}}, mod.Add(time.Hour), srv.localTime()); !strings.Contains(got, " Jan  1 16:34 n") {
+		t.Errorf("LIST line in -05:00 = %q", got)
+	}
+}
+
 func TestFileCommands(t *testing.T) {
 	srv, dir := newServer(t, Options{})
 	c := dial(t, srv)
@@ -392,7 +420,7 @@ func TestLsLineDateRule(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := lsLine(entry{name: "n", fi: fakeInfo{mod: tc.mod, size: 12}}, now)
+			got := lsLine(entry{name: "n", fi: fakeInfo{mod: tc.mod, size: 12}}, now, nil)
 			want := "-rw-r--r--    1 ftp      ftp            12 " + tc.want + " n"
 			if got != want {
 				t.Errorf("\n got %q\nwant %q", got, want)
