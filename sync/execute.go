@@ -262,10 +262,12 @@ func (e *executor) forgetLocked(path string) {
 }
 
 // attempt runs an action, retrying transient failures (4xx replies, broken
-// connections, timeouts) up to three times with growing pauses. An action
-// the stall watchdog cancelled fails with the stall as its error, at once.
+// connections, timeouts) up to three times with growing pauses, and an
+// upload the server kept incomplete (ErrUploadSize) once. An action the
+// stall watchdog cancelled fails with the stall as its error, at once.
 func (e *executor) attempt(ctx context.Context, a plan.Action) (plan.Record, int64, *finisher, error) {
 	backoff := 250 * time.Millisecond
+	short := 0 // uploads the server kept incomplete
 	for try := 1; ; try++ {
 		rec, n, fin, err := e.do(ctx, a)
 		if err != nil {
@@ -273,7 +275,12 @@ func (e *executor) attempt(ctx context.Context, a plan.Action) (plan.Record, int
 				err = stall // "context canceled" from deep down says less
 			}
 		}
-		if err == nil || !retryable(err) || try == 3 || ctx.Err() != nil {
+		again := retryable(err)
+		if errors.Is(err, ErrUploadSize) {
+			short++
+			again = short < 2
+		}
+		if err == nil || !again || try == 3 || ctx.Err() != nil {
 			if err != nil {
 				err = fmt.Errorf("%s %s: %w", a.Op, a.Path, err)
 			}

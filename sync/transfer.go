@@ -131,6 +131,11 @@ func (e *executor) upload(ctx context.Context, c *ftp.Conn, a plan.Action) (plan
 		}
 		return plan.Record{}, n, err
 	}
+	// What the server holds must be every byte sent: checked before the
+	// rename, so the real name never holds a partial file.
+	if err := checkUpload(ctx, c, tmp, n); err != nil {
+		return plan.Record{}, n, err
+	}
 	// Once every byte is on the server, the rename and the mtime are
 	// finished even if ctx is cancelled now (each reply still bounded by
 	// the connection's timeout): a file renamed into place whose mtime was

@@ -86,9 +86,18 @@ func (c *Conn) Size(ctx context.Context, path string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	return ParseSize("SIZE "+path, rep)
+}
+
+// ParseSize reads the size in the reply to cmd (SIZE path): 213 and a
+// number; a reply of another class is an *Error.
+func ParseSize(cmd string, rep *Reply) (int64, error) {
+	if rep.Code/100 != 2 {
+		return 0, &Error{Cmd: cmd, Code: rep.Code, Msg: rep.Msg()}
+	}
 	n, perr := strconv.ParseInt(strings.TrimSpace(rep.Lines[0]), 10, 64)
 	if perr != nil || n < 0 {
-		return 0, &ProtocolError{Cmd: "SIZE " + path, Reason: "size is not a number", Line: shorten(rep.Lines[0])}
+		return 0, &ProtocolError{Cmd: cmd, Reason: "size is not a number", Line: shorten(rep.Lines[0])}
 	}
 	return n, nil
 }
