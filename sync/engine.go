@@ -102,6 +102,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res := &Result{Started: o.Now(), DryRun: o.DryRun}
 	defer func() { res.Duration = o.Now().Sub(res.Started) }()
 
+	if err := repairJournal(ctx, o, res); err != nil {
+		return nil, err
+	}
 	var (
 		st            plan.State
 		local         *LocalScan

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ferrysync/ferry/internal/ftpd"
+	ferryjob "github.com/ferrysync/ferry/job"
 	"github.com/ferrysync/ferry/state"
 	ferrysync "github.com/ferrysync/ferry/sync"
 	"github.com/ferrysync/ferry/sync/ftp"
@@ -345,7 +346,7 @@ func (j *job) run(ctx context.Context, t *testing.T, mode ferrysync.Mode, edit f
 	defer pool.Close()
 	rep := &recorder{}
 	o := ferrysync.Options{
-		Mode: mode, Local: j.local, Pool: pool, Remote: j.remote, Store: store,
+		Mode: mode, Local: j.local, Pool: pool, Remote: j.remote, Store: ferryjob.JournalledStore{RootStore: store},
 		Parallel: 4, MaxDelete: -1, Reporter: rep,
 	}
 	if edit != nil {

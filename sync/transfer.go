@@ -141,7 +141,8 @@ func (e *executor) upload(ctx context.Context, c *ftp.Conn, a plan.Action) (plan
 	// the connection's timeout): a file renamed into place whose mtime was
 	// not set yet would look changed on both sides to the next two-way run,
 	// a spurious conflict.
-	remote, err := e.finishUpload(context.WithoutCancel(ctx), c, tmp, final, local)
+	u := &upCommit{a: a, tmp: tmp, final: final, local: local, n: n}
+	remote, err := e.finishUpload(context.WithoutCancel(ctx), c, u)
 	if err != nil {
 		return plan.Record{}, n, err
 	}
@@ -202,7 +203,8 @@ func (e *executor) stor(ctx context.Context, c *ftp.Conn, a plan.Action, f *os.F
 // finishUpload renames tmp over final and sets final's mtime, in one write
 // when the server's way of setting times is already known. It returns the
 // remote Meta as the next listing will report it (to the second).
-func (e *executor) finishUpload(ctx context.Context, c *ftp.Conn, tmp, final string, local plan.Meta) (plan.Meta, error) {
+func (e *executor) finishUpload(ctx context.Context, c *ftp.Conn, u *upCommit) (plan.Meta, error) {
+	tmp, final, local := u.tmp, u.final, u.local
 	remote := plan.Meta{Kind: plan.File, Size: local.Size, ModTime: local.ModTime.Truncate(time.Second), Precision: time.Second}
 	renamed := false
 	if line, ok := e.setTimeLine(final, local.ModTime); ok {
@@ -227,7 +229,7 @@ func (e *executor) finishUpload(ctx context.Context, c *ftp.Conn, tmp, final str
 		}
 	}
 	if !renamed {
-		if err := e.renameOver(ctx, c, tmp, final); err != nil {
+		if err := e.renameOver(ctx, c, u); err != nil {
 			return plan.Meta{}, err
 		}
 	}
@@ -262,10 +264,11 @@ func (e *executor) setTimeLine(p string, t time.Time) (string, bool) {
 	return "", false
 }
 
-// renameOver renames from to to, replacing an existing to. Servers that
-// refuse to rename over an existing name get DELE then RNFR/RNTO.
-func (e *executor) renameOver(ctx context.Context, c *ftp.Conn, from, to string) error {
-	err := c.Rename(ctx, from, to)
+// renameOver renames u's temporary over its final name. Servers that
+// refuse to rename over an existing name get the journalled DELE then
+// RNFR/RNTO of replace.
+func (e *executor) renameOver(ctx context.Context, c *ftp.Conn, u *upCommit) error {
+	err := c.Rename(ctx, u.tmp, u.final)
 	var fe *ftp.Error
 	if err == nil || !errors.As(err, &fe) || fe.Code < 500 || c.Broken() {
 		return err
@@ -275,10 +278,7 @@ func (e *executor) renameOver(ctx context.Context, c *ftp.Conn, from, to string)
 		// destination would lose its current version for nothing.
 		return err
 	}
-	if derr := c.Delete(ctx, to); derr != nil {
-		return fmt.Errorf("rename %s over %s: %w", from, to, errors.Join(err, derr))
-	}
-	return c.Rename(ctx, from, to)
+	return e.replace(ctx, c, u, err)
 }
 
 // syncAlone is the size from which a download is fsynced on its own instead
