@@ -123,25 +123,6 @@ func sizeCheck(tmp string, rep *ftp.Reply, sent int64) error {
 	return nil
 }
 
-// checkUpload asks the server for tmp's size (one round trip, in which the
-// next data port is asked for too) and compares it with sent. A temporary
-// of the wrong size is deleted: it is neither published nor resumed.
-func checkUpload(ctx context.Context, c *ftp.Conn, tmp string, sent int64) error {
-	reps, err := c.Batch(ctx, "SIZE "+tmp)
-	if err != nil {
-		return fmt.Errorf("size of the uploaded %s: %w", tmp, err)
-	}
-	if err := sizeCheck(tmp, reps[0], sent); err != nil {
-		if errors.Is(err, ErrUploadSize) {
-			if derr := c.Delete(ctx, tmp); derr != nil {
-				err = errors.Join(err, fmt.Errorf("deleting the temporary %s: %w", tmp, derr))
-			}
-		}
-		return err
-	}
-	return nil
-}
-
 // repairJournal finishes, before anything is scanned, the replaces a
 // killed run left half done (see replace). For each note: when the final
 // name exists, the rename was done and the note is dropped; when it is
