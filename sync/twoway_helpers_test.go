@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/ferrysync/ferry/internal/ftpd"
-	ferryjob "github.com/ferrysync/ferry/job"
 	"github.com/ferrysync/ferry/state"
 	ferrysync "github.com/ferrysync/ferry/sync"
 	"github.com/ferrysync/ferry/sync/ftp"
@@ -150,7 +149,7 @@ func (j *twJob) run(ctx context.Context, t *testing.T, edit func(o *ferrysync.Op
 	pool := ftp.NewPool(j.srv.cfg, 4)
 	defer pool.Close()
 	o := ferrysync.Options{
-		Mode: ferrysync.TwoWay, Local: j.local, Pool: pool, Remote: j.remote, Store: ferryjob.JournalledStore{RootStore: store},
+		Mode: ferrysync.TwoWay, Local: j.local, Pool: pool, Remote: j.remote, Store: journalled{store},
 		Parallel: 4, MaxDelete: -1,
 	}
 	if edit != nil {
