@@ -135,7 +135,7 @@ func (e *executor) upload(ctx context.Context, c *ftp.Conn, a plan.Action) (rec 
 		e.commitLane(ctx, c, l, "")
 	}
 	off := e.uploadOffset(ctx, c, a.Path, f, local.Size)
-	n, err = e.stor(ctx, c, a, f, tmp, off, small, l)
+	n, err = e.stor(ctx, c, a, f, tmp, off, local.Size, l)
 	if err != nil {
 		return plan.Record{}, n, false, err
 	}
@@ -219,14 +219,11 @@ func checkUnchanged(f *os.File, opened stamp, n int64) error {
 // stor uploads f to tmp from offset off (REST), falling back to a whole
 // upload when the server refuses to restart (proftpd: "451
 // Append/Restart not permitted"), and returns the file's bytes on the
-// server (offset included). A small file (see ftp.SmallUpload) is read
-// whole, into the lane's buffer, and sent with StorSmall.
-func (e *executor) stor(ctx context.Context, c *ftp.Conn, a plan.Action, f *os.File, tmp string, off int64, small bool, l *lane) (int64, error) {
-	if small && off == 0 {
-		size := a.Local.Size
-		if info, err := f.Stat(); err == nil {
-			size = info.Size()
-		}
+// server (offset included). A small file (size bytes, at most
+// ftp.SmallUpload) is read whole, into the lane's buffer, and sent with
+// StorSmall.
+func (e *executor) stor(ctx context.Context, c *ftp.Conn, a plan.Action, f *os.File, tmp string, off, size int64, l *lane) (int64, error) {
+	if size <= ftp.SmallUpload && off == 0 {
 		buf := l.buffer(int(size))
 		n, err := io.ReadFull(e.reader(ctx, a, f, 0), buf)
 		if errors.Is(err, io.ErrUnexpectedEOF) {
