@@ -59,7 +59,8 @@ type replaceNote struct {
 // temporary, so the step is journalled first, durably: a run killed in
 // between leaves the note from which the next run finishes the rename
 // (repairJournal). Without a journal in the Store (a dry run's, a
-// test's), the DELE is not journalled.
+// test's), the DELE is not journalled. Two waits, on the servers that need
+// it: the DELE must have succeeded before the rename is sent.
 func (e *executor) replace(ctx context.Context, c *ftp.Conn, u *upCommit, refused error) error {
 	fail := func(err error) error {
 		return fmt.Errorf("rename %s over %s: %w", u.tmp, u.final, errors.Join(refused, err))
@@ -192,14 +193,19 @@ func (e *executor) repairReplace(ctx context.Context, c *ftp.Conn, js JournalSto
 		return fmt.Errorf("unreadable journal entry %q: %w", je.Data, err)
 	}
 	final, tmp := e.remotePath(je.Path), e.remotePath(tempName(je.Path))
-	_, err := c.Size(ctx, final)
+	// Both sizes in one write: one wait.
+	reps, err := c.Batch(ctx, "SIZE "+final, "SIZE "+tmp)
+	if err != nil {
+		return err
+	}
+	_, err = ftp.ParseSize("SIZE "+final, reps[0])
 	if err == nil {
 		return drop() // the rename was done: the plan compares as usual
 	}
 	if !missing(err) {
 		return err
 	}
-	got, err := c.Size(ctx, tmp)
+	got, err := ftp.ParseSize("SIZE "+tmp, reps[1])
 	if err != nil && !missing(err) {
 		return err
 	}
