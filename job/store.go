@@ -48,7 +48,7 @@ func (j *Job) openStore(ctx context.Context, db **state.DB) (runStore, state.Roo
 		if err != nil {
 			return fail(err)
 		}
-		return store, store.ID(), nil
+		return JournalledStore{store}, store.ID(), nil
 	}
 	roots, err := (*db).Roots(ctx)
 	if err != nil {
@@ -60,6 +60,28 @@ func (j *Job) openStore(ctx context.Context, db **state.DB) (runStore, state.Roo
 		}
 	}
 	return dryStore{}, 0, nil
+}
+
+// JournalledStore is a root's state cache as a run uses it, journal
+// included: a ferrysync.JournalStore (and a PartialStore).
+type JournalledStore struct{ *state.RootStore }
+
+var _ interface {
+	ferrysync.JournalStore
+	ferrysync.PartialStore
+} = JournalledStore{}
+
+// JournalEntries returns the root's pending journal entries.
+func (s JournalledStore) JournalEntries(ctx context.Context) ([]ferrysync.JournalEntry, error) {
+	es, err := s.RootStore.Journal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ferrysync.JournalEntry, len(es))
+	for i, e := range es {
+		out[i] = ferrysync.JournalEntry{ID: e.ID, Kind: e.Kind, Path: e.Path, Data: e.Data}
+	}
+	return out, nil
 }
 
 // dryStore is a dry run's view of the state cache: it reads the root's

@@ -66,6 +66,22 @@ func (s *RootStore) SetMeta(ctx context.Context, key, value string) error {
 	return s.db.SetRootMeta(ctx, s.root, key, value)
 }
 
+// JournalAdd records, durably, that a non-atomic step on path is about to
+// start (see DB.JournalAdd); unlike Put it is not buffered.
+func (s *RootStore) JournalAdd(ctx context.Context, kind, path, data string) (int64, error) {
+	return s.db.JournalAdd(ctx, s.root, kind, path, data)
+}
+
+// JournalDone removes the root's journal entry id.
+func (s *RootStore) JournalDone(ctx context.Context, id int64) error {
+	return s.db.JournalDone(ctx, id)
+}
+
+// Journal returns the root's pending journal entries, oldest first.
+func (s *RootStore) Journal(ctx context.Context) ([]JournalEntry, error) {
+	return s.db.Journal(ctx, s.root)
+}
+
 // Close flushes and stops the writer.
 func (s *RootStore) Close(ctx context.Context) error {
 	return errors.Join(s.w.Close(ctx))

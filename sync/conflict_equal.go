@@ -20,11 +20,11 @@ func (e *executor) sameVersions(ctx context.Context, first plan.Action) bool {
 	if first.Local.Kind != plan.File || first.Remote.Kind != plan.File || first.Local.Size != first.Remote.Size {
 		return false
 	}
-	c, err := e.pool.Get(ctx)
+	c, err := e.conn(ctx)
 	if err != nil {
 		return false
 	}
-	defer e.pool.Put(c)
+	defer e.release(ctx, c)
 	algo, sum, err := c.Hash(ctx, e.remotePath(first.Path))
 	if err != nil {
 		if !errors.Is(err, ftp.ErrNoHash) {

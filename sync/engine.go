@@ -117,6 +117,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 
+	if err := repairJournal(ctx, o, res); err != nil {
+		return nil, err
+	}
 	var (
 		st            plan.State
 		local         *LocalScan

@@ -174,11 +174,14 @@ func (e *executor) parallelDo(ctx context.Context, units [][]plan.Action) {
 	})
 	for range min(e.parallel, len(units)) {
 		g.Go(func() error {
+			l := &lane{}
+			lctx := withLane(gctx, l)
 			for u := range work {
-				uctx, end := e.watch.begin(gctx)
+				uctx, end := e.watch.begin(lctx)
 				e.unit(uctx, u)
 				end()
 			}
+			e.closeLane(gctx, l)
 			return nil
 		})
 	}
@@ -212,11 +215,15 @@ func (e *executor) unit(ctx context.Context, u []plan.Action) {
 
 // one runs a single action with retries and records its outcome; it
 // reports whether the action succeeded. A download whose rename into place
-// waits for a batched fsync (see syncBatch) counts as succeeded here; its
-// outcome is recorded when the batch is flushed.
+// waits for a batched fsync (see syncBatch) and an upload whose rename
+// waits in its worker's lane count as succeeded here; their outcomes are
+// recorded when the batch is flushed, or the lane's commit sent.
 func (e *executor) one(ctx context.Context, a plan.Action) bool {
 	e.rep.Started(a)
 	rec, n, fin, err := e.attempt(ctx, a)
+	if err == nil && fin == committedLater {
+		return true
+	}
 	if err == nil && fin != nil {
 		e.batch.add(pending{a: a, rec: rec, n: n, fin: fin})
 		return true
@@ -262,10 +269,12 @@ func (e *executor) forgetLocked(path string) {
 }
 
 // attempt runs an action, retrying transient failures (4xx replies, broken
-// connections, timeouts) up to three times with growing pauses. An action
-// the stall watchdog cancelled fails with the stall as its error, at once.
+// connections, timeouts) up to three times with growing pauses, and an
+// upload the server kept incomplete (ErrUploadSize) once. An action the
+// stall watchdog cancelled fails with the stall as its error, at once.
 func (e *executor) attempt(ctx context.Context, a plan.Action) (plan.Record, int64, *finisher, error) {
 	backoff := 250 * time.Millisecond
+	short := 0 // uploads the server kept incomplete
 	for try := 1; ; try++ {
 		rec, n, fin, err := e.do(ctx, a)
 		if err != nil {
@@ -273,7 +282,12 @@ func (e *executor) attempt(ctx context.Context, a plan.Action) (plan.Record, int
 				err = stall // "context canceled" from deep down says less
 			}
 		}
-		if err == nil || !retryable(err) || try == 3 || ctx.Err() != nil {
+		again := retryable(err)
+		if errors.Is(err, ErrUploadSize) {
+			short++
+			again = short < 2
+		}
+		if err == nil || !again || try == 3 || ctx.Err() != nil {
 			if err != nil {
 				err = fmt.Errorf("%s %s: %w", a.Op, a.Path, err)
 			}
@@ -319,16 +333,24 @@ func retryable(err error) bool {
 	return errors.As(err, &pe) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
-// do runs an action once. Remote actions take a pooled connection.
-// A download whose temporary waits for the batch's fsync returns its
-// finisher; every other action is complete when do returns.
+// committedLater is do's finisher for an upload whose rename into place
+// waits in its worker's lane: the lane reports and records it.
+var committedLater = &finisher{}
+
+// do runs an action once. Remote actions take a pooled connection (the
+// worker's lane's, see lane). A download whose temporary waits for the
+// batch's fsync returns its finisher, an upload whose rename waits in the
+// lane committedLater; every other action is complete when do returns.
 func (e *executor) do(ctx context.Context, a plan.Action) (plan.Record, int64, *finisher, error) {
+	if a.Op == plan.Upload {
+		return e.doUpload(ctx, a)
+	}
 	if a.Op == plan.Download {
-		c, err := e.pool.Get(ctx)
+		c, err := e.conn(ctx)
 		if err != nil {
 			return plan.Record{}, 0, nil, err
 		}
-		defer e.pool.Put(c)
+		defer e.release(ctx, c)
 		c.SetPrefetch(true)
 		rec, n, fin, err := e.download(ctx, c, a)
 		if err != nil {
@@ -357,7 +379,26 @@ func (e *executor) do(ctx context.Context, a plan.Action) (plan.Record, int64, *
 	return rec, n, nil, err
 }
 
-// doOther runs every action but downloads.
+// doUpload runs an upload. The commits waiting in the worker's lane stay
+// waiting: they go out with this upload's size check.
+func (e *executor) doUpload(ctx context.Context, a plan.Action) (plan.Record, int64, *finisher, error) {
+	c, err := e.takeConn(ctx, laneOf(ctx))
+	if err != nil {
+		return plan.Record{}, 0, nil, err
+	}
+	defer e.release(ctx, c)
+	if err := e.beforeOverwrite(ctx, c, a); err != nil {
+		return plan.Record{}, 0, nil, err
+	}
+	c.SetPrefetch(true)
+	rec, n, later, err := e.upload(ctx, c, a)
+	if later {
+		return rec, n, committedLater, nil
+	}
+	return rec, n, nil, err
+}
+
+// doOther runs every action but downloads and uploads.
 func (e *executor) doOther(ctx context.Context, a plan.Action) (plan.Record, int64, error) {
 	dirRec := plan.Record{Kind: plan.Dir, Local: plan.Meta{Kind: plan.Dir}, Remote: plan.Meta{Kind: plan.Dir}}
 	switch a.Op {
@@ -383,18 +424,12 @@ func (e *executor) doOther(ctx context.Context, a plan.Action) (plan.Record, int
 		e.dirs.forget(a.Path)
 		return plan.Record{}, 0, e.root.Rename(a.Path, a.To)
 	}
-	c, err := e.pool.Get(ctx)
+	c, err := e.conn(ctx)
 	if err != nil {
 		return plan.Record{}, 0, err
 	}
-	defer e.pool.Put(c)
+	defer e.release(ctx, c)
 	switch a.Op {
-	case plan.Upload:
-		if err := e.beforeOverwrite(ctx, c, a); err != nil {
-			return plan.Record{}, 0, err
-		}
-		c.SetPrefetch(true)
-		return e.upload(ctx, c, a)
 	case plan.MkdirRemote:
 		return dirRec, 0, ensureRemoteDir(ctx, c, e.remotePath(a.Path))
 	case plan.DeleteRemote:

@@ -345,7 +345,7 @@ func (j *job) run(ctx context.Context, t *testing.T, mode ferrysync.Mode, edit f
 	defer pool.Close()
 	rep := &recorder{}
 	o := ferrysync.Options{
-		Mode: mode, Local: j.local, Pool: pool, Remote: j.remote, Store: store,
+		Mode: mode, Local: j.local, Pool: pool, Remote: j.remote, Store: journalled{store},
 		Parallel: 4, MaxDelete: -1, Reporter: rep,
 	}
 	if edit != nil {
@@ -432,6 +432,21 @@ func (r *recorder) Progress(a plan.Action, n int64) {
 	if r.progress != nil {
 		r.progress(a, n)
 	}
+}
+
+// journalled is a state.RootStore with its journal, as package job hands
+// it to a run (job.JournalledStore; the tests of sync do not import job).
+type journalled struct{ *state.RootStore }
+
+var _ ferrysync.JournalStore = journalled{}
+
+func (s journalled) JournalEntries(ctx context.Context) ([]ferrysync.JournalEntry, error) {
+	es, err := s.RootStore.Journal(ctx)
+	var out []ferrysync.JournalEntry
+	for _, e := range es {
+		out = append(out, ferrysync.JournalEntry{ID: e.ID, Kind: e.Kind, Path: e.Path, Data: e.Data})
+	}
+	return out, err
 }
 
 // writeCounter is a Store that counts the writes a run makes.

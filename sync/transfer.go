@@ -88,38 +88,56 @@ func (e *executor) tick(a plan.Action) func(n int64) {
 	}
 }
 
-// upload copies local rel to a temporary name in the same remote folder,
-// renames it over rel and sets its mtime. It returns the Record to store.
-func (e *executor) upload(ctx context.Context, c *ftp.Conn, a plan.Action) (plan.Record, int64, error) {
+// upload copies local a.Path to a temporary name in the same remote
+// folder, checks its size on the server, and renames it over a.Path with
+// its mtime. It returns the Record to store, or later: the rename waits
+// in ctx's lane and goes out in the write of the worker's next command
+// (see lane), and the action's outcome is reported then.
+//
+// The waits of a small file's upload (the round trips its push costs):
+// the data connection's connect (the data port was asked for in the
+// previous upload's last write), one for STOR, its bytes and the 226
+// (StorSmall), and one for the write that checks this upload's SIZE,
+// renames the previous upload of the lane into place and asks for the
+// next data port. Two, where the rename after each upload took three.
+func (e *executor) upload(ctx context.Context, c *ftp.Conn, a plan.Action) (rec plan.Record, n int64, later bool, err error) {
 	d, base, err := e.dirs.dir(a.Path)
 	if err != nil {
-		return plan.Record{}, 0, fmt.Errorf("local folder of %s: %w", a.Path, err)
+		return plan.Record{}, 0, false, fmt.Errorf("local folder of %s: %w", a.Path, err)
 	}
 	f, err := d.Open(base)
 	if err != nil {
-		return plan.Record{}, 0, fmt.Errorf("open local file: %w", err)
+		return plan.Record{}, 0, false, fmt.Errorf("open local file: %w", err)
 	}
 	defer f.Close()
 	info, err := f.Stat()
 	if err != nil {
-		return plan.Record{}, 0, fmt.Errorf("stat local file: %w", err)
+		return plan.Record{}, 0, false, fmt.Errorf("stat local file: %w", err)
 	}
 	if !info.Mode().IsRegular() {
-		return plan.Record{}, 0, fmt.Errorf("local %s is no longer a regular file", a.Path)
+		return plan.Record{}, 0, false, fmt.Errorf("local %s is no longer a regular file", a.Path)
 	}
 	opened := stampOf(info)
 	if diff := plannedChanges(a.Local, opened); diff != "" {
 		// Changed since the scan: in flux, and not what the plan decided
 		// on. The next run sees the new version.
-		return plan.Record{}, 0, fmt.Errorf("local file %w: since the scan: %s", ErrChangedDuringUpload, diff)
+		return plan.Record{}, 0, false, fmt.Errorf("local file %w: since the scan: %s", ErrChangedDuringUpload, diff)
 	}
 	local := plan.Meta{Kind: plan.File, Size: info.Size(), ModTime: info.ModTime().UTC(), Precision: time.Nanosecond}
 	tmp := e.remotePath(tempName(a.Path))
 	final := e.remotePath(a.Path)
+	l := laneOf(ctx)
+	small := local.Size <= ftp.SmallUpload
+	if l.waiting() && (!small || l.waitedLong()) {
+		// A big upload would hold the lane's commits for its whole
+		// transfer, and an old one has waited enough: they go out now,
+		// in a write of their own (one wait).
+		e.commitLane(ctx, c, l, "")
+	}
 	off := e.uploadOffset(ctx, c, a.Path, f, local.Size)
-	n, err := e.stor(ctx, c, a, f, tmp, off)
+	n, err = e.stor(ctx, c, a, f, tmp, off, local.Size, l)
 	if err != nil {
-		return plan.Record{}, n, err
+		return plan.Record{}, n, false, err
 	}
 	// What was read must be one version of the file: the one opened, as
 	// it still is now that every byte is on the server. Otherwise the
@@ -129,23 +147,56 @@ func (e *executor) upload(ctx context.Context, c *ftp.Conn, a plan.Action) (plan
 		if derr := c.Delete(ctx, tmp); derr != nil {
 			err = errors.Join(err, fmt.Errorf("deleting the temporary %s: %w", tmp, derr))
 		}
-		return plan.Record{}, n, err
+		return plan.Record{}, n, false, err
 	}
-	// Once every byte is on the server, the rename and the mtime are
-	// finished even if ctx is cancelled now (each reply still bounded by
-	// the connection's timeout): a file renamed into place whose mtime was
-	// not set yet would look changed on both sides to the next two-way run,
-	// a spurious conflict.
-	remote, err := e.finishUpload(context.WithoutCancel(ctx), c, tmp, final, local)
+	// What the server holds must be every byte sent, checked before the
+	// rename so that the real name never holds a partial file. The SIZE
+	// goes out with the lane's waiting commits and the next EPSV: the
+	// one wait after the 226.
+	rep, err := e.commitLane(ctx, c, l, "SIZE "+tmp)
 	if err != nil {
-		return plan.Record{}, n, err
+		return plan.Record{}, n, false, fmt.Errorf("size of the uploaded %s: %w", tmp, err)
+	}
+	if err := sizeCheck(tmp, rep, n); err != nil {
+		return plan.Record{}, n, false, dropTemp(ctx, c, tmp, err)
 	}
 	if e.verify {
-		if err := verifyRemote(ctx, c, final, f, local.Size); err != nil {
-			return plan.Record{}, n, err
+		// By the server's hash, before the rename; without one the size
+		// just checked is all there is.
+		if err := verify(ctx, c, tmp, f, func() error { return nil }); err != nil {
+			return plan.Record{}, n, false, dropTemp(ctx, c, tmp, err)
 		}
 	}
-	return plan.Record{Kind: plan.File, Local: local, Remote: remote}, n, nil
+	u := &upCommit{a: a, tmp: tmp, final: final, local: local, n: n}
+	if l != nil && a.Conflict == 0 && e.commitLines(u) != nil {
+		l.add(u)
+		return plan.Record{}, n, true, nil
+	}
+	// Committed now: outside a lane, in a conflict group (whose next
+	// action must know this one succeeded), or while the way of setting
+	// times is not known yet (probed step by step). Once every byte is on
+	// the server, the rename and the mtime are finished even if ctx is
+	// cancelled now (each reply still bounded by the connection's
+	// timeout): a file renamed into place whose mtime was not set yet
+	// would look changed on both sides to the next two-way run, a
+	// spurious conflict.
+	remote, err := e.finishUpload(context.WithoutCancel(ctx), c, u)
+	if err != nil {
+		return plan.Record{}, n, false, err
+	}
+	return plan.Record{Kind: plan.File, Local: local, Remote: remote}, n, false, nil
+}
+
+// dropTemp deletes an upload's temporary that must neither be published
+// nor resumed, and returns err (with the deletion's failure, if any).
+func dropTemp(ctx context.Context, c *ftp.Conn, tmp string, err error) error {
+	if c.Broken() {
+		return err
+	}
+	if derr := c.Delete(ctx, tmp); derr != nil {
+		err = errors.Join(err, fmt.Errorf("deleting the temporary %s: %w", tmp, derr))
+	}
+	return err
 }
 
 // checkUnchanged reports an upload's local file f, opened as opened, that
@@ -168,8 +219,21 @@ func checkUnchanged(f *os.File, opened stamp, n int64) error {
 // stor uploads f to tmp from offset off (REST), falling back to a whole
 // upload when the server refuses to restart (proftpd: "451
 // Append/Restart not permitted"), and returns the file's bytes on the
-// server (offset included).
-func (e *executor) stor(ctx context.Context, c *ftp.Conn, a plan.Action, f *os.File, tmp string, off int64) (int64, error) {
+// server (offset included). A small file (size bytes, at most
+// ftp.SmallUpload) is read whole, into the lane's buffer, and sent with
+// StorSmall.
+func (e *executor) stor(ctx context.Context, c *ftp.Conn, a plan.Action, f *os.File, tmp string, off, size int64, l *lane) (int64, error) {
+	if size <= ftp.SmallUpload && off == 0 {
+		buf := l.buffer(int(size))
+		n, err := io.ReadFull(e.reader(ctx, a, f, 0), buf)
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return 0, fmt.Errorf("local file %w: %d bytes read, %d expected", ErrChangedDuringUpload, n, size)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("read local file: %w", err)
+		}
+		return c.StorSmall(ctx, tmp, buf[:n])
+	}
 	if off > 0 {
 		if _, err := f.Seek(off, io.SeekStart); err != nil {
 			return 0, err
@@ -194,43 +258,88 @@ func (e *executor) stor(ctx context.Context, c *ftp.Conn, a plan.Action, f *os.F
 	return c.Stor(ctx, tmp, 0, pr)
 }
 
-// finishUpload renames tmp over final and sets final's mtime, in one write
-// when the server's way of setting times is already known. It returns the
-// remote Meta as the next listing will report it (to the second).
-func (e *executor) finishUpload(ctx context.Context, c *ftp.Conn, tmp, final string, local plan.Meta) (plan.Meta, error) {
-	remote := plan.Meta{Kind: plan.File, Size: local.Size, ModTime: local.ModTime.Truncate(time.Second), Precision: time.Second}
-	renamed := false
-	if line, ok := e.setTimeLine(final, local.ModTime); ok {
-		err := c.Pipeline(ctx, "RNFR "+tmp, "RNTO "+final, line)
-		if err == nil {
+// finishUpload renames u's temporary over its final name and sets its
+// mtime, in one write when the server's way of setting times is already
+// known (commitLines), else step by step. It returns the remote Meta as
+// the next listing will report it (to the second).
+func (e *executor) finishUpload(ctx context.Context, c *ftp.Conn, u *upCommit) (plan.Meta, error) {
+	var reps []*ftp.Reply
+	lines := e.commitLines(u)
+	if lines != nil {
+		var err error
+		if reps, err = c.Batch(ctx, lines...); err != nil {
+			return plan.Meta{}, fmt.Errorf("rename %s over %s: %w", u.tmp, u.final, err)
+		}
+	}
+	return e.settleCommit(ctx, c, u, lines, reps)
+}
+
+// commitLines returns the commands that commit u in one write: its mtime
+// set on the temporary, then RNFR and RNTO. The time goes first so that
+// the final name only ever changes by the rename: a refused RNFR or RNTO
+// leaves the old version as it was, its time included. nil while the
+// pool's profile does not know how the server sets times.
+func (e *executor) commitLines(u *upCommit) []string {
+	line, ok := e.setTimeLine(u.tmp, u.local.ModTime)
+	if !ok {
+		return nil
+	}
+	return []string{line, "RNFR " + u.tmp, "RNTO " + u.final}
+}
+
+// settleCommit finishes u's commit from the replies to its commitLines
+// (lines and reps; nil when they were not sent), doing step by step what they did
+// not: a refused rename again (or, over a name the server will not
+// replace, the journalled replace), a refused time on the file in place.
+// It returns the remote Meta.
+func (e *executor) settleCommit(ctx context.Context, c *ftp.Conn, u *upCommit, lines []string, reps []*ftp.Reply) (plan.Meta, error) {
+	remote := plan.Meta{Kind: plan.File, Size: u.local.Size, ModTime: u.local.ModTime.Truncate(time.Second), Precision: time.Second}
+	renamed, timed := false, false
+	if lines != nil {
+		if len(lines) != 3 || len(reps) != 3 {
+			return plan.Meta{}, fmt.Errorf("rename %s over %s: %d replies to %d commands", u.tmp, u.final, len(reps), len(lines))
+		}
+		terr := ftp.Expect(lines[0], reps[0])
+		if err := ftp.Expect(lines[1], reps[1]); err != nil {
+			// RNFR refused: the temporary is not there, and deleting
+			// the destination would lose its current version for
+			// nothing.
+			return plan.Meta{}, fmt.Errorf("rename %s over %s: %w", u.tmp, u.final, err)
+		}
+		rerr := ftp.Expect(lines[2], reps[2])
+		if rerr == nil && terr == nil {
 			return remote, nil
 		}
+		renamed, timed = rerr == nil, terr == nil
 		var fe *ftp.Error
-		if !errors.As(err, &fe) || c.Broken() {
-			return plan.Meta{}, err
-		}
-		// Fall through: find which step failed, step by step. When only
-		// the time was refused the rename is done; renaming again would
-		// find no temporary, and renameOver would then delete the file.
-		renamed = fe.Cmd == line
-		if renamed && fe.Code >= 500 && fe.Code < 550 {
+		if errors.As(terr, &fe) && fe.Code >= 500 && fe.Code < 550 {
 			// The remembered way of setting times is not understood (a
 			// profile from an earlier run, a changed server): probe again.
 			prof := e.pool.Profile()
 			prof.MTime = ftp.MTimeUnknown
 			e.pool.SetProfile(prof)
 		}
+		if errors.As(rerr, &fe) && fe.Code >= 500 {
+			// Refused over an existing name: replace it, no second try.
+			if err := e.replace(ctx, c, u, rerr); err != nil {
+				return plan.Meta{}, err
+			}
+			renamed = true
+		}
 	}
 	if !renamed {
-		if err := e.renameOver(ctx, c, tmp, final); err != nil {
+		if err := e.renameOver(ctx, c, u); err != nil {
 			return plan.Meta{}, err
 		}
 	}
-	err := c.SetModTime(ctx, final, local.ModTime)
+	if timed {
+		return remote, nil
+	}
+	err := c.SetModTime(ctx, u.final, u.local.ModTime)
 	if errors.Is(err, ftp.ErrNoMTime) {
 		// The server keeps the upload time: record what it reports, so the
 		// next run sees the file as unchanged.
-		st, serr := c.Stat(ctx, final)
+		st, serr := c.Stat(ctx, u.final)
 		if serr != nil {
 			return plan.Meta{}, serr
 		}
@@ -248,10 +357,11 @@ func (e *executor) setTimeLine(p string, t time.Time) (string, bool) {
 	return ftp.SetTimeLine(e.pool.Profile(), p, t) // the server's zone applied
 }
 
-// renameOver renames from to to, replacing an existing to. Servers that
-// refuse to rename over an existing name get DELE then RNFR/RNTO.
-func (e *executor) renameOver(ctx context.Context, c *ftp.Conn, from, to string) error {
-	err := c.Rename(ctx, from, to)
+// renameOver renames u's temporary over its final name. Servers that
+// refuse to rename over an existing name get the journalled DELE then
+// RNFR/RNTO of replace.
+func (e *executor) renameOver(ctx context.Context, c *ftp.Conn, u *upCommit) error {
+	err := c.Rename(ctx, u.tmp, u.final)
 	var fe *ftp.Error
 	if err == nil || !errors.As(err, &fe) || fe.Code < 500 || c.Broken() {
 		return err
@@ -261,10 +371,7 @@ func (e *executor) renameOver(ctx context.Context, c *ftp.Conn, from, to string)
 		// destination would lose its current version for nothing.
 		return err
 	}
-	if derr := c.Delete(ctx, to); derr != nil {
-		return fmt.Errorf("rename %s over %s: %w", from, to, errors.Join(err, derr))
-	}
-	return c.Rename(ctx, from, to)
+	return e.replace(ctx, c, u, err)
 }
 
 // syncAlone is the size from which a download is fsynced on its own instead

@@ -149,7 +149,7 @@ func (j *twJob) run(ctx context.Context, t *testing.T, edit func(o *ferrysync.Op
 	pool := ftp.NewPool(j.srv.cfg, 4)
 	defer pool.Close()
 	o := ferrysync.Options{
-		Mode: ferrysync.TwoWay, Local: j.local, Pool: pool, Remote: j.remote, Store: store,
+		Mode: ferrysync.TwoWay, Local: j.local, Pool: pool, Remote: j.remote, Store: journalled{store},
 		Parallel: 4, MaxDelete: -1,
 	}
 	if edit != nil {

@@ -14,7 +14,7 @@ import (
 )
 
 // TestUploadTimeRefusedOnceKeepsFile pins the step-by-step fallback of an
-// upload's pipelined "RNFR tmp, RNTO name, MFMT time name": when only the
+// upload's pipelined "MFMT time tmp, RNFR tmp, RNTO name": when only the
 // MFMT is refused, the file is already in place, so the fallback must set
 // the time again rather than rename again (which finds no temporary and
 // used to DELE the freshly uploaded file).
@@ -22,7 +22,7 @@ func TestUploadTimeRefusedOnceKeepsFile(t *testing.T) {
 	var once gosync.Once
 	refused := false
 	tg := startTarget(t, "ftptest", ftptest.Options{Hook: func(s *ftptest.Session, cmd, arg string) bool {
-		if cmd != "MFMT" || !strings.HasSuffix(arg, "/b.txt") {
+		if cmd != "MFMT" || !strings.HasSuffix(arg, "/.b.txt.ferry-tmp") {
 			return false
 		}
 		hit := false

@@ -18,25 +18,12 @@ import (
 
 // Verification (--verify): after a transfer, the file on the far side is
 // checked against the source: with a server hash when the server offers
-// one (HASH, XSHA256, XSHA1, XMD5, XCRC), else by size.
+// one (HASH, XSHA256, XSHA1, XMD5, XCRC), else by size. An upload's
+// temporary is checked before it is renamed into place (its size always
+// is, verify or not: see upload).
 
 // ErrVerify marks a transfer whose result did not match its source.
 var ErrVerify = errors.New("verification failed")
-
-// verifyRemote checks remote path p against the local file f of size
-// size.
-func verifyRemote(ctx context.Context, c *ftp.Conn, p string, f *os.File, size int64) error {
-	return verify(ctx, c, p, f, func() error {
-		n, err := c.Size(ctx, p)
-		if err != nil {
-			return fmt.Errorf("verify %s: %w", p, err)
-		}
-		if n != size {
-			return fmt.Errorf("%w: %s has %d bytes on the server, %d locally", ErrVerify, p, n, size)
-		}
-		return nil
-	})
-}
 
 // verifyLocal checks a downloaded temporary f (n bytes) against remote
 // path p: by the server's hash when it offers one, else against the size

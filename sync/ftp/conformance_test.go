@@ -6,10 +6,12 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"testing"
 	"time"
 
@@ -224,9 +226,60 @@ func conformance(t *testing.T, tg target) {
 		t.Errorf("Size of a missing file: %v, want 550", err)
 	}
 
+	smallUploads(ctx, t, c, tg)
 	if tg.big {
 		bigRoundTrip(ctx, t, c, tg)
 	}
+}
+
+// smallUploads writes small files before the server's 150 (StorSmall),
+// then checks their sizes and renames them into place in one Batch each,
+// as the executor commits uploads; and a STOR the server refuses after
+// the bytes went out leaves the connection in step.
+func smallUploads(ctx context.Context, t *testing.T, c *ftp.Conn, tg target) {
+	sizes := []int{0, 1, 4096, ftp.SmallUpload}
+	var check, commit []string
+	for i, n := range sizes {
+		tmp := fmt.Sprintf("/.small%d.tmp", i)
+		if got, err := c.StorSmall(ctx, tmp, pattern(n)); err != nil || got != int64(n) {
+			t.Fatalf("StorSmall %d bytes = %d, %v", n, got, err)
+		}
+		check = append(check, "SIZE "+tmp)
+		commit = append(commit, "RNFR "+tmp, fmt.Sprintf("RNTO /small%d", i))
+	}
+	reps, err := c.Batch(ctx, check...)
+	if err != nil {
+		t.Fatalf("Batch of SIZEs: %v", err)
+	}
+	for i, rep := range reps {
+		if rep.Code != 213 || rep.Msg() != strconv.Itoa(sizes[i]) {
+			t.Errorf("%s = %d %s, want 213 %d", check[i], rep.Code, rep.Msg(), sizes[i])
+		}
+	}
+	reps, err = c.Batch(ctx, commit...)
+	if err != nil {
+		t.Fatalf("Batch of renames: %v", err)
+	}
+	for i, rep := range reps {
+		if err := ftp.Expect(commit[i], rep); err != nil {
+			t.Errorf("%s: %v", commit[i], err)
+		}
+	}
+	for i, n := range sizes {
+		b, err := os.ReadFile(filepath.Join(tg.root, fmt.Sprintf("small%d", i)))
+		if err != nil || !bytes.Equal(b, pattern(n)) {
+			t.Errorf("small%d on disk: %d bytes, %v; want %d", i, len(b), err, n)
+		}
+	}
+	_, err = c.StorSmall(ctx, "/no such folder/x", pattern(40<<10))
+	var fe *ftp.Error
+	if !errors.As(err, &fe) || fe.Code/100 != 5 {
+		t.Errorf("StorSmall into a missing folder: %v, want a 5xx *ftp.Error", err)
+	}
+	if c.Broken() {
+		t.Fatal("connection broken by a refused StorSmall")
+	}
+	mustDo(t, "Noop after a refused StorSmall", c.Noop(ctx))
 }
 
 func checkResume(t *testing.T, what string, err error, refuses bool, diskPath string, full []byte) {

@@ -485,27 +485,53 @@ func (c *Conn) Cmd(ctx context.Context, class int, line string) (*Reply, error) 
 // class 2; the first unexpected reply is returned as *Error after all
 // replies were read (so the connection stays in step).
 func (c *Conn) Pipeline(ctx context.Context, lines ...string) error {
+	reps, err := c.Batch(ctx, lines...)
+	if err != nil {
+		return err
+	}
+	for i, rep := range reps {
+		if err := Expect(lines[i], rep); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Batch sends several command lines in one write and returns their replies
+// in order, whatever their codes: the caller decides what each one means
+// (a SIZE checked against the bytes sent, a rename that may fail on its
+// own). The error is only for a connection that failed; the replies read
+// before it are returned with it. With prefetch on, the next EPSV goes out
+// in the same write (see SetPrefetch).
+func (c *Conn) Batch(ctx context.Context, lines ...string) ([]*Reply, error) {
 	out := lines
 	prefetch := c.canPrefetch()
 	if prefetch {
 		out = append(lines[:len(lines):len(lines)], "EPSV")
 	}
 	if err := c.send(ctx, out...); err != nil {
-		return err
+		return nil, err
 	}
 	c.epsvInFlight = prefetch
-	var first error
+	reps := make([]*Reply, 0, len(lines))
 	for _, l := range lines {
 		rep, err := c.read(ctx, l)
 		if err != nil {
-			return err
+			return reps, err
 		}
-		if rep.Code/100 != 2 && first == nil {
-			// RNFR answers 350: an intermediate reply is its success.
-			if !(rep.Code == 350 && strings.HasPrefix(l, "RNFR ")) {
-				first = &Error{Cmd: masked(l), Code: rep.Code, Msg: rep.Msg()}
-			}
+		if rep.Code == 421 {
+			c.broken = true // the server is closing this connection
 		}
+		reps = append(reps, rep)
 	}
-	return first
+	return reps, nil
+}
+
+// Expect returns rep as an *Error for line unless it is a success: class
+// 2, or 350 to RNFR or REST (it asks for the next command).
+func Expect(line string, rep *Reply) error {
+	if rep.Code/100 == 2 || rep.Code == 350 && (strings.HasPrefix(line, "RNFR ") || strings.HasPrefix(line, "REST ")) {
+		return nil
+	}
+	return &Error{Cmd: masked(line), Code: rep.Code, Msg: rep.Msg()}
 }

@@ -234,16 +234,26 @@ func (d *dataConn) close() {
 	}
 }
 
+// xfer says which way a transfer's bytes go, and when.
+type xfer uint8
+
+const (
+	xferIn       xfer = iota // RETR and listings: read after the 1xx reply
+	xferOut                  // STOR, APPE: write after the 1xx reply
+	xferOutAhead             // a small STOR: write at once, then read the 1xx (see StorSmall)
+)
+
 // transfer runs one data command (RETR, STOR, APPE, LIST, MLSD, NLST): it
 // opens the data connection, optionally sends REST, sends cmd, waits for the
 // 1xx reply, lets fn move the bytes, and reads the final reply. fn gets the
 // connection ready for reading or writing; its error wins over the final
-// reply's.
+// reply's. With xferOutAhead fn runs before the 1xx reply is read (the
+// bytes must fit in the socket buffers: see StorSmall).
 //
 // pre, when not empty, is a command whose outcome does not change the
 // transfer's (MDTM of the file): it goes out in the same write as cmd,
 // saving a round trip, and its reply is stored in *preRep.
-func (c *Conn) transfer(ctx context.Context, pre, cmd string, preRep **Reply, rest int64, upload bool, fn func(rw io.ReadWriter) error) (*Reply, error) {
+func (c *Conn) transfer(ctx context.Context, pre, cmd string, preRep **Reply, rest int64, way xfer, fn func(rw io.ReadWriter) error) (*Reply, error) {
 	if err := validateArg(cmd); err != nil {
 		return nil, fmt.Errorf("ftp: %s: %w", cmd, err)
 	}
@@ -258,7 +268,13 @@ func (c *Conn) transfer(ctx context.Context, pre, cmd string, preRep **Reply, re
 		}
 	}
 	var rep *Reply
-	if pre != "" {
+	switch {
+	case way == xferOutAhead:
+		// No wait here: the 1xx is read after the bytes went out.
+		if err := c.send(ctx, cmd); err != nil {
+			return nil, err
+		}
+	case pre != "":
 		if err := c.send(ctx, pre, cmd); err != nil {
 			return nil, err
 		}
@@ -271,8 +287,10 @@ func (c *Conn) transfer(ctx context.Context, pre, cmd string, preRep **Reply, re
 		if rep.Code/100 != 1 {
 			return rep, &Error{Cmd: cmd, Code: rep.Code, Msg: rep.Msg()}
 		}
-	} else if rep, err = c.Cmd(ctx, 1, cmd); err != nil {
-		return rep, err
+	default:
+		if rep, err = c.Cmd(ctx, 1, cmd); err != nil {
+			return rep, err
+		}
 	}
 	if err := d.ready(ctx); err != nil {
 		c.broken = true
@@ -283,7 +301,7 @@ func (c *Conn) transfer(ctx context.Context, pre, cmd string, preRep **Reply, re
 	d.ctx = ctx
 	stop := context.AfterFunc(ctx, func() { d.nc.SetDeadline(time.Unix(1, 0)) })
 	ferr := fn(d)
-	if ferr == nil && upload {
+	if ferr == nil && way != xferIn {
 		ferr = d.finishWrite()
 	}
 	stop()
@@ -299,6 +317,25 @@ func (c *Conn) transfer(ctx context.Context, pre, cmd string, preRep **Reply, re
 		// unread, so the connection is out of step.
 		c.broken = true
 		return nil, fmt.Errorf("ftp: %s: data connection: %w", cmd, ferr)
+	}
+	if way == xferOutAhead {
+		// The wait of a small upload: STOR, its bytes and their end went
+		// out together, and the 1xx and the final reply come back
+		// together. A refusal (no 1xx) is the only reply: the server
+		// never read the bytes.
+		if rep, err = c.read(ctx, cmd); err != nil {
+			if ferr != nil {
+				return nil, fmt.Errorf("ftp: %s: %w", cmd, errors.Join(ferr, err))
+			}
+			return nil, err
+		}
+		if rep.Code/100 != 1 {
+			rerr := &Error{Cmd: cmd, Code: rep.Code, Msg: rep.Msg()}
+			if ferr != nil {
+				return rep, fmt.Errorf("ftp: %s: %w", cmd, errors.Join(ferr, rerr))
+			}
+			return rep, rerr
+		}
 	}
 	final, err := c.read(ctx, cmd)
 	if err != nil {
@@ -319,7 +356,7 @@ func (c *Conn) transfer(ctx context.Context, pre, cmd string, preRep **Reply, re
 	if ferr != nil {
 		return final, fmt.Errorf("ftp: %s: data connection: %w", cmd, ferr)
 	}
-	if !upload && c.canPrefetch() {
+	if way == xferIn && c.canPrefetch() {
 		// Uploads prefetch in the Pipeline that renames them into place.
 		if err := c.send(ctx, "EPSV"); err != nil {
 			return final, err

@@ -2,6 +2,7 @@ package ftp
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -85,9 +86,18 @@ func (c *Conn) Size(ctx context.Context, path string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	return ParseSize("SIZE "+path, rep)
+}
+
+// ParseSize reads the size in the reply to cmd (SIZE path): 213 and a
+// number; a reply of another class is an *Error.
+func ParseSize(cmd string, rep *Reply) (int64, error) {
+	if rep.Code/100 != 2 {
+		return 0, &Error{Cmd: cmd, Code: rep.Code, Msg: rep.Msg()}
+	}
 	n, perr := strconv.ParseInt(strings.TrimSpace(rep.Lines[0]), 10, 64)
 	if perr != nil || n < 0 {
-		return 0, &ProtocolError{Cmd: "SIZE " + path, Reason: "size is not a number", Line: shorten(rep.Lines[0])}
+		return 0, &ProtocolError{Cmd: cmd, Reason: "size is not a number", Line: shorten(rep.Lines[0])}
 	}
 	return n, nil
 }
@@ -240,7 +250,7 @@ func (c *Conn) probeSetModTime(ctx context.Context, path, ts string) error {
 // returns the bytes written.
 func (c *Conn) Retr(ctx context.Context, path string, offset int64, w io.Writer) (int64, error) {
 	var n int64
-	_, err := c.transfer(ctx, "", "RETR "+path, nil, offset, false, func(rw io.ReadWriter) error {
+	_, err := c.transfer(ctx, "", "RETR "+path, nil, offset, xferIn, func(rw io.ReadWriter) error {
 		var err error
 		n, err = io.CopyBuffer(w, rw, c.copyBuf())
 		return err
@@ -254,7 +264,7 @@ func (c *Conn) Retr(ctx context.Context, path string, offset int64, w io.Writer)
 // round trip. A refused MDTM leaves mtime zero and is not an error.
 func (c *Conn) RetrModTime(ctx context.Context, path string, offset int64, w io.Writer) (n int64, mtime time.Time, err error) {
 	var mdtm *Reply
-	_, err = c.transfer(ctx, "MDTM "+path, "RETR "+path, &mdtm, offset, false, func(rw io.ReadWriter) error {
+	_, err = c.transfer(ctx, "MDTM "+path, "RETR "+path, &mdtm, offset, xferIn, func(rw io.ReadWriter) error {
 		var err error
 		n, err = io.CopyBuffer(w, rw, c.copyBuf())
 		return err
@@ -282,12 +292,37 @@ func (c *Conn) Append(ctx context.Context, path string, r io.Reader) (int64, err
 
 func (c *Conn) upload(ctx context.Context, cmd string, offset int64, r io.Reader) (int64, error) {
 	var n int64
-	_, err := c.transfer(ctx, "", cmd, nil, offset, true, func(rw io.ReadWriter) error {
+	_, err := c.transfer(ctx, "", cmd, nil, offset, xferOut, func(rw io.ReadWriter) error {
 		var err error
 		n, err = io.CopyBuffer(rw, r, c.copyBuf())
 		return err
 	})
 	return n, err
+}
+
+// SmallUpload is the largest upload StorSmall writes before the server's
+// 150 reply: it must fit in the socket buffers between client and server
+// (Linux's smallest defaults hold 64 KiB on the receiving side alone), so
+// that a STOR the server refuses cannot leave the write blocked.
+const SmallUpload = 64 << 10
+
+// StorSmall uploads data (at most SmallUpload bytes) to path, saving a
+// round trip: STOR, the bytes and their end go out without waiting for
+// the 150 reply, which then comes back with the final one. It is Stor
+// (wait for the 150, then write) for bigger data, in active mode (the
+// server connects only after the STOR) and under PROT P (the TLS
+// handshake of the data connection starts after the 150).
+func (c *Conn) StorSmall(ctx context.Context, path string, data []byte) (int64, error) {
+	if len(data) > SmallUpload || c.cfg.Active || c.prot {
+		return c.Stor(ctx, path, 0, bytes.NewReader(data))
+	}
+	var n int
+	_, err := c.transfer(ctx, "", "STOR "+path, nil, 0, xferOutAhead, func(rw io.ReadWriter) error {
+		var err error
+		n, err = rw.Write(data)
+		return err
+	})
+	return int64(n), err
 }
 
 // IncompleteError is returned with the entries of a listing that could not be
@@ -346,7 +381,7 @@ func (c *Conn) list(ctx context.Context, dir, pre, cmd string, parse func(string
 	var entries []Entry
 	var problems []error
 	var preRep *Reply
-	final, err := c.transfer(ctx, pre, cmd, &preRep, 0, false, func(rw io.ReadWriter) error {
+	final, err := c.transfer(ctx, pre, cmd, &preRep, 0, xferIn, func(rw io.ReadWriter) error {
 		r := bufio.NewReaderSize(rw, 32<<10)
 		for lines := 0; ; lines++ {
 			line, eol, err := readLineEOL(r)

@@ -300,6 +300,12 @@ func (s *Session) cmdRnto(from, arg string) {
 		return
 	}
 	v := s.resolve(arg)
+	if s.srv.opts.NoRenameOver {
+		if _, err := s.srv.root.Lstat(rootName(v)); err == nil {
+			s.Reply(550, "Cannot create a file when that file already exists.")
+			return
+		}
+	}
 	if err := s.srv.root.Rename(rootName(from), rootName(v)); err != nil {
 		s.replyFSError("RNTO", v, err)
 		return

@@ -12,11 +12,13 @@
 //
 // Options toggles the behaviour of real servers (vsftpd's "MDTM time path",
 // proftpd's refusal of REST before STOR, pure-ftpd's 504 to OPTS UTF8 ON and
-// its truncated listings, connection limits). For faults no real server
+// its truncated listings, connection limits, Windows servers' refusal to
+// rename over an existing name). For faults no real server
 // produces on demand, Options.Hook sees every command first and can answer
 // it with the Session helpers: arbitrary replies or raw bytes, a PASV reply
 // naming a foreign address, listings with injected lines, a data connection
-// dropped mid-transfer, or a stall until the test lets go.
+// dropped mid-transfer, an upload cut short under a lying 226, or a stall
+// until the test lets go.
 //
 // Transfers are always binary: TYPE A is accepted and ignored for files
 // (like vsftpd's default ascii_upload_enable=NO); listings are sent with CRLF.

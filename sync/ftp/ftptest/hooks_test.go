@@ -261,3 +261,49 @@ func TestHookOpenDataThenStall(t *testing.T) {
 		t.Fatalf("read %d bytes after the session closed", n)
 	}
 }
+
+// TestHookStorPartialLies: StorPartial keeps the first bytes of an upload
+// and still answers 226, the data connection reset (a client that wrote
+// everything before the reset sees no error) or drained.
+func TestHookStorPartialLies(t *testing.T) {
+	for _, drain := range []bool{false, true} {
+		t.Run(map[bool]string{false: "reset", true: "drained"}[drain], func(t *testing.T) {
+			srv, dir := newServer(t, Options{Hook: func(s *Session, cmd, arg string) bool {
+				if cmd == "STOR" {
+					s.StorPartial(arg, 4, drain, "")
+					return true
+				}
+				return false
+			}})
+			c := dial(t, srv)
+			c.login()
+			d := c.passive()
+			c.must(150, "STOR part.bin")
+			d.Write([]byte("0123456789")) // may fail after the reset
+			d.Close()
+			c.expect(226)
+			if got := readFile(t, dir, "part.bin"); got != "0123" {
+				t.Errorf("stored %q, want the first 4 bytes", got)
+			}
+			c.must(213, "SIZE part.bin") // the session goes on
+		})
+	}
+}
+
+func TestNoRenameOver(t *testing.T) {
+	srv, dir := newServer(t, Options{NoRenameOver: true})
+	writeFile(t, dir, "a", "a")
+	writeFile(t, dir, "b", "b")
+	c := dial(t, srv)
+	c.login()
+	c.must(350, "RNFR a")
+	c.must(550, "RNTO b")
+	if got := readFile(t, dir, "b"); got != "b" {
+		t.Errorf("b = %q after a refused RNTO", got)
+	}
+	c.must(350, "RNFR a")
+	c.must(250, "RNTO c")
+	if got := readFile(t, dir, "c"); got != "a" {
+		t.Errorf("c = %q, want a's content", got)
+	}
+}

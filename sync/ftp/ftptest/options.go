@@ -65,6 +65,10 @@ type Options struct {
 	// RefuseRestSTOR answers REST-then-STOR and APPE with
 	// "451 Append/Restart not permitted", like proftpd without AllowStoreRestart.
 	RefuseRestSTOR bool
+	// NoRenameOver refuses an RNTO whose target exists with "550 Cannot
+	// create a file when that file already exists." (IIS and other
+	// Windows servers): the client must delete the target first.
+	NoRenameOver bool
 	// UTF8Reply504 answers OPTS UTF8 ON with 504, like pure-ftpd.
 	UTF8Reply504 bool
 	// ListLimit, when positive, cuts LIST, NLST and MLSD after that many

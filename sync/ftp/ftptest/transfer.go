@@ -85,6 +85,21 @@ func checkRegular(f *os.File) error {
 // truncating (STOR), at the REST offset (REST then STOR) or appending
 // (APPE). Options.RefuseRestSTOR refuses the last two with 451.
 func (s *Session) cmdStor(arg string, appe bool) {
+	s.stor(arg, appe, -1, false, "")
+}
+
+// StorPartial answers a STOR of arg as the server does, but keeps only the
+// first keep bytes of the upload in the file: then it resets the data
+// connection (TCP RST), or, with drain, reads the rest and throws it away,
+// and writes final (e.g. "226 Transfer complete", the default when empty:
+// a server that lost the end of an upload and still reports success). A
+// hook calls it for STOR.
+func (s *Session) StorPartial(arg string, keep int64, drain bool, final string) {
+	s.stor(arg, false, keep, drain, final)
+}
+
+// stor is cmdStor and StorPartial: keep < 0 keeps everything.
+func (s *Session) stor(arg string, appe bool, keep int64, drain bool, final string) {
 	off := s.rest
 	s.rest = 0
 	if arg == "" {
@@ -121,6 +136,10 @@ func (s *Session) cmdStor(arg string, appe bool) {
 		return
 	}
 	defer f.Close()
+	if keep >= 0 {
+		s.storPartial(v, f, keep, drain, final)
+		return
+	}
 	s.withData("Ok to send data.", func(c net.Conn) (int, string) {
 		_, err := io.Copy(f, c)
 		if errors.Is(err, io.ErrUnexpectedEOF) { // TLS peer closed without close_notify
@@ -137,6 +156,29 @@ func (s *Session) cmdStor(arg string, appe bool) {
 		}
 		return 226, "Transfer complete."
 	})
+}
+
+// storPartial is the data part of StorPartial: v is open as f.
+func (s *Session) storPartial(v string, f *os.File, keep int64, drain bool, final string) {
+	s.Reply(150, "Ok to send data.")
+	c, err := s.openData()
+	if err != nil {
+		s.logf("data connection: %v", err)
+		s.Reply(425, "Failed to establish connection.")
+		return
+	}
+	n, err := io.Copy(f, io.LimitReader(c, keep))
+	s.logf("STOR %s: kept %d bytes (%v)", v, n, err)
+	if drain {
+		io.Copy(io.Discard, c)
+		s.closeData(c)
+	} else {
+		s.dropData()
+	}
+	if final == "" {
+		final = "226 Transfer complete"
+	}
+	s.WriteRaw([]byte(final + "\r\n"))
 }
 
 // openForWrite opens v for writing; directories are refused.
