@@ -41,8 +41,9 @@ type RunningJSON struct {
 	Started time.Time `json:"started"`
 }
 
-// RunJSON is a finished run; its fields are those of `ferry status
-// --json`'s last_run, and the run's first error.
+// RunJSON is a run as /api/jobs and `ferry status --json` (its last_run)
+// both show it: one type, so the two stay alike. Result is "running" in
+// `ferry status` for a run that has not ended (or whose process died).
 type RunJSON struct {
 	Started      time.Time `json:"started"`
 	Duration     float64   `json:"duration_seconds"`

@@ -8,12 +8,14 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/ferrysync/ferry/internal/units"
 )
 
 // The page's words are made by these functions on the server and by
 // their twins in assets/app.js on each refresh; keep the two alike.
 var pageFuncs = template.FuncMap{
-	"bytes":     humanBytes,
+	"bytes":     units.Bytes,
 	"stateText": stateText,
 	"stateKind": stateKind,
 	"triggers":  triggersText,
@@ -60,19 +62,6 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 	if err := h.pages.ExecuteTemplate(w, "index.html", pageData{JobsJSON: h.snapshot(), CSRF: h.csrf, Token: h.token != ""}); err != nil {
 		h.log.Warn("status page: rendering", "err", err)
 	}
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // duration renders seconds: "350 ms", "4.2 s", "3 min 5 s", "2 h 10 min".
@@ -187,7 +176,7 @@ func lastText(j JobJSON, now time.Time) string {
 	}
 	return fmt.Sprintf("%s · %s · %s · %s — up %d (%s), down %d (%s), %d deleted, %d conflicts kept, %d errors",
 		when(r.Started, now), duration(r.Duration), r.Trigger, r.Result,
-		r.FilesUp, humanBytes(r.BytesUp), r.FilesDown, humanBytes(r.BytesDown), r.FilesDeleted, r.Conflicts, r.Errors)
+		r.FilesUp, units.Bytes(r.BytesUp), r.FilesDown, units.Bytes(r.BytesDown), r.FilesDeleted, r.Conflicts, r.Errors)
 }
 
 // percent is how much of t is done, 0..100.

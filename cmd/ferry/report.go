@@ -7,6 +7,7 @@ import (
 	gosync "sync"
 	"time"
 
+	"github.com/ferrysync/ferry/internal/units"
 	ferrysync "github.com/ferrysync/ferry/sync"
 	"github.com/ferrysync/ferry/sync/plan"
 )
@@ -139,8 +140,8 @@ func (r *lineReporter) Finished(res *ferrysync.Result) {
 	}
 	text := fmt.Sprintf("%s: %d up (%s), %d down (%s), %d deleted, %d errors, %d problems in %s (%s/s)",
 		map[bool]string{true: "dry run", false: "done"}[res.DryRun],
-		res.FilesUp, humanBytes(res.BytesUp), res.FilesDown, humanBytes(res.BytesDown), res.Deleted,
-		len(res.Failed), len(res.Problems), res.Duration.Round(time.Millisecond), humanBytes(int64(rate)))
+		res.FilesUp, units.Bytes(res.BytesUp), res.FilesDown, units.Bytes(res.BytesDown), res.Deleted,
+		len(res.Failed), len(res.Problems), res.Duration.Round(time.Millisecond), units.Bytes(int64(rate)))
 	r.emit(summary, text)
 }
 
@@ -150,17 +151,4 @@ func ms(d time.Duration) string {
 		return d.Round(100 * time.Microsecond).String()
 	}
 	return d.Round(time.Millisecond).String()
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

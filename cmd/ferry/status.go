@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ferrysync/ferry/agent"
+	"github.com/ferrysync/ferry/agent/web"
+	"github.com/ferrysync/ferry/internal/units"
 	"github.com/ferrysync/ferry/job"
 	"github.com/ferrysync/ferry/state"
 	ferrysync "github.com/ferrysync/ferry/sync"
@@ -61,22 +63,8 @@ type jobStatus struct {
 	Schedule  string     `json:"schedule,omitempty"`
 	NextRun   *time.Time `json:"next_run,omitempty"`
 	Problem   string     `json:"problem,omitempty"`
-	LastRun   *runJSON   `json:"last_run,omitempty"`
+	LastRun   *web.RunJSON   `json:"last_run,omitempty"`
 	LastError *errorJSON `json:"last_error,omitempty"`
-}
-
-type runJSON struct {
-	Started      time.Time `json:"started"`
-	Duration     float64   `json:"duration_seconds"`
-	Trigger      string    `json:"trigger"`
-	Result       string    `json:"result"` // ok, partial, failed, interrupted; "running" while unfinished
-	FilesUp      int       `json:"files_up"`
-	FilesDown    int       `json:"files_down"`
-	FilesDeleted int       `json:"files_deleted"`
-	BytesUp      int64     `json:"bytes_up"`
-	BytesDown    int64     `json:"bytes_down"`
-	Conflicts    int       `json:"conflicts"`
-	Errors       int       `json:"errors"`
 }
 
 type errorJSON struct {
@@ -234,9 +222,10 @@ func fillRecorded(s *jobStatus, byName map[string]state.AgentJob, running bool) 
 	}
 }
 
-func toRunJSON(r state.Run) *runJSON {
-	out := &runJSON{Started: r.Started, Trigger: r.Trigger, Result: r.Result, FilesUp: r.FilesUp, FilesDown: r.FilesDown,
-		FilesDeleted: r.FilesDeleted, BytesUp: r.BytesUp, BytesDown: r.BytesDown, Conflicts: r.Conflicts, Errors: r.Errors}
+func toRunJSON(r state.Run) *web.RunJSON {
+	out := &web.RunJSON{Started: r.Started, Trigger: r.Trigger, Result: r.Result, FilesUp: r.FilesUp, FilesDown: r.FilesDown,
+		FilesDeleted: r.FilesDeleted, BytesUp: r.BytesUp, BytesDown: r.BytesDown, Conflicts: r.Conflicts, Errors: r.Errors,
+		Error: r.ErrorText}
 	if r.Ended.IsZero() {
 		out.Result = "running"
 	} else {
@@ -285,7 +274,7 @@ func printStatus(w io.Writer, list []jobStatus, now time.Time) {
 		if r := s.LastRun; r != nil {
 			fmt.Fprintf(w, "  last run:   %s, %s, %s: %d up, %d down, %d deleted, %s up, %s down, %d conflicts kept, %d errors\n",
 				r.Started.Local().Format("2006-01-02 15:04:05"), runDuration(r), resultWord(r),
-				r.FilesUp, r.FilesDown, r.FilesDeleted, humanBytes(r.BytesUp), humanBytes(r.BytesDown), r.Conflicts, r.Errors)
+				r.FilesUp, r.FilesDown, r.FilesDeleted, units.Bytes(r.BytesUp), units.Bytes(r.BytesDown), r.Conflicts, r.Errors)
 		} else {
 			fmt.Fprintf(w, "  last run:   never\n")
 		}
@@ -295,14 +284,14 @@ func printStatus(w io.Writer, list []jobStatus, now time.Time) {
 	}
 }
 
-func runDuration(r *runJSON) string {
+func runDuration(r *web.RunJSON) string {
 	if r.Result == "running" {
 		return "still running"
 	}
 	return (time.Duration(r.Duration * float64(time.Second))).Round(time.Millisecond).String()
 }
 
-func resultWord(r *runJSON) string {
+func resultWord(r *web.RunJSON) string {
 	t := r.Trigger
 	if t == "" {
 		t = "unknown trigger"
