@@ -53,18 +53,18 @@ error, the next scheduled run and whether the job's watcher is working.`,
 
 // jobStatus is one line of `ferry status`, also its --json form.
 type jobStatus struct {
-	Job       string     `json:"job"` // "" for command-line runs
-	Mode      string     `json:"mode"`
-	Local     string     `json:"local"`
-	Remote    string     `json:"remote"`
-	Agent     bool       `json:"agent_running"`
-	Watch     string     `json:"watch"`
-	WatchWhy  string     `json:"watch_why,omitempty"`
-	Schedule  string     `json:"schedule,omitempty"`
-	NextRun   *time.Time `json:"next_run,omitempty"`
-	Problem   string     `json:"problem,omitempty"`
-	LastRun   *web.RunJSON   `json:"last_run,omitempty"`
-	LastError *errorJSON `json:"last_error,omitempty"`
+	Job       string       `json:"job"` // "" for command-line runs
+	Mode      string       `json:"mode"`
+	Local     string       `json:"local"`
+	Remote    string       `json:"remote"`
+	Agent     bool         `json:"agent_running"`
+	Watch     string       `json:"watch"`
+	WatchWhy  string       `json:"watch_why,omitempty"`
+	Schedule  string       `json:"schedule,omitempty"`
+	NextRun   *time.Time   `json:"next_run,omitempty"`
+	Problem   string       `json:"problem,omitempty"`
+	LastRun   *web.RunJSON `json:"last_run,omitempty"`
+	LastError *errorJSON   `json:"last_error,omitempty"`
 }
 
 type errorJSON struct {
