@@ -24,7 +24,9 @@ func newLsCmd(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ls [-R] REMOTE_URL",
 		Short: "List a remote folder (type, size, time, name)",
-		Args:  exactArgs(1),
+		Example: `  ferry ls ftp://deploy@ftp.example.com/www
+  ferry ls -R --tls explicit ftp://deploy@ftp.example.com/www`,
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runLs(cmd.Context(), o, args[0], stdout, stderr)
 		},

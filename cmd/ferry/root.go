@@ -62,9 +62,10 @@ func exactArgs(n int) cobra.PositionalArgs {
 
 func newVersionCmd(stdout io.Writer) *cobra.Command {
 	return &cobra.Command{
-		Use:   "version",
-		Short: "Print ferry's version",
-		Args:  exactArgs(0),
+		Use:     "version",
+		Short:   "Print ferry's version",
+		Example: "  ferry version",
+		Args:    exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fmt.Fprintf(stdout, "ferry %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			return nil

@@ -29,19 +29,30 @@ type syncOptions struct {
 
 func newSyncCmd(mode ferrysync.Mode, stdout, stderr io.Writer) *cobra.Command {
 	var o syncOptions
-	var use, short string
+	var use, short, example string
 	switch mode {
 	case ferrysync.Push:
 		use, short = "push [flags] LOCAL_DIR REMOTE_URL", "Make the remote folder a mirror of the local one"
+		example = `  ferry push ./site ftp://deploy@ftp.example.com/www
+  ferry push --delete --exclude .git/ --exclude '**/*.tmp' ./site ftp://deploy@ftp.example.com/www
+  ferry push -n --delete ./site ftps://deploy@ftp.example.com/www     # show the plan only
+  FERRY_PASSWORD=... ferry push --tls explicit --bwlimit 2M ./site ftp://deploy@ftp.example.com/www`
 	case ferrysync.Pull:
 		use, short = "pull [flags] REMOTE_URL LOCAL_DIR", "Make the local folder a mirror of the remote one"
+		example = `  ferry pull ftp://reports@ftp.example.com/outgoing ./reports
+  ferry pull --delete --backup-dir ../reports-old ftp://reports@ftp.example.com/outgoing ./reports
+  ferry pull --json ftp://reports@ftp.example.com/outgoing ./reports | jq .`
 	default:
 		use, short = "sync [flags] LOCAL_DIR REMOTE_URL", "Two-way sync: changes on either side reach the other"
+		example = `  ferry sync ~/Shared ftp://me@ftp.example.com/shared
+  ferry sync --max-delete 10 ~/Shared ftp://me@ftp.example.com/shared   # refuse more than 10 deletes
+  ferry sync -n ~/Shared ftp://me@ftp.example.com/shared                # what would happen`
 	}
 	cmd := &cobra.Command{
-		Use:   use,
-		Short: short,
-		Args:  exactArgs(2),
+		Use:     use,
+		Short:   short,
+		Example: example,
+		Args:    exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			local, remote := args[0], args[1]
 			if mode == ferrysync.Pull {
