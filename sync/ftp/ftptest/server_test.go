@@ -581,3 +581,22 @@ func code(c *rawClient) int {
 	n, _ := c.read()
 	return n
 }
+
+func TestRestartOnTheSameAddr(t *testing.T) {
+	dir := t.TempDir()
+	first := NewServer(dir, Options{Logf: t.Logf})
+	addr := first.Addr
+	c := dial(t, first)
+	c.must(331, "USER test")
+	first.Close()
+	second := NewUnstartedServer(dir, Options{Logf: t.Logf})
+	second.Addr = addr
+	second.Start()
+	t.Cleanup(second.Close)
+	if second.Addr != addr {
+		t.Fatalf("restarted on %s, want %s", second.Addr, addr)
+	}
+	c = dial(t, second)
+	c.must(331, "USER test")
+	c.must(230, "PASS test")
+}
