@@ -59,13 +59,14 @@ type Server struct {
 	// IP:127.0.0.1 and DNS:localhost) to trust; TLS only, else "".
 	CAFile   string
 	TLS      bool
-	PID      int    // the daemon, leader of its own process group
+	PID      int    // the daemon, leader of its own process group (a new one after Restart)
 	UID, GID int    // the system user the sessions run as
 	PasvMin  int    // first passive port of this instance
 	PasvMax  int    // last passive port of this instance
 	Dir      string // private folder: configuration, logs, certificate, Root
 	LogFile  string // the server's log (pure-ftpd: its transfer log only, as it logs nothing else without syslog)
 	caPEM    []byte
+	argv     []string // the daemon's command line, for Restart
 	cmd      *exec.Cmd
 	exited   chan struct{} // closed when the daemon has been reaped
 	slot     *slot
@@ -154,6 +155,7 @@ func start(ctx context.Context, kind string, opts Options) (s *Server, err error
 	if err != nil {
 		return s, err
 	}
+	s.argv = argv
 	if err := s.run(argv); err != nil {
 		return s, err
 	}
@@ -161,6 +163,39 @@ func start(ctx context.Context, kind string, opts Options) (s *Server, err error
 		return s, fmt.Errorf("%w\n%s", err, s.logTail(20))
 	}
 	return s, nil
+}
+
+// Kill ends the server as a crash would: SIGKILL to its whole process group
+// (the daemon and the sessions it forked), without a chance to clean up,
+// and waits until the group is gone. Its ports and folder stay claimed:
+// [Server.Restart] brings it back. Killing a killed server does nothing.
+// Kill and Restart must not be called concurrently.
+func (s *Server) Kill() error {
+	if s.cmd == nil {
+		return nil
+	}
+	if err := syscall.Kill(-s.PID, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("ftpd: kill %s (pid %d): %w", s.Kind, s.PID, err)
+	}
+	<-s.exited
+	s.cmd = nil
+	return s.killGroup()
+}
+
+// Restart kills the server if it runs and starts it again with the same
+// configuration, ports and folder (what the killed instance left in Root
+// stays), returning once it answers 220. PID is the new daemon's.
+func (s *Server) Restart(ctx context.Context) error {
+	if err := s.Kill(); err != nil {
+		return err
+	}
+	if err := s.run(s.argv); err != nil {
+		return err
+	}
+	if err := s.awaitGreeting(ctx); err != nil {
+		return fmt.Errorf("%w\n%s", err, s.logTail(20))
+	}
+	return nil
 }
 
 // makeDir creates the instance folder (mode 0755, so that the session user
