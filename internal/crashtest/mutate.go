@@ -1,0 +1,320 @@
+//go:build linux
+
+package crashtest
+
+import "strings"
+
+// editor changes one side on disk and in its model together.
+type editor struct {
+	r *round
+	s *side
+	t *tree
+}
+
+func (r *round) edit(s *side, t *tree) *editor { return &editor{r: r, s: s, t: t} }
+
+func (e *editor) check(err error) {
+	if err != nil {
+		e.r.fail("harness", "changing the %s tree: %v", e.s.name, err)
+	}
+}
+
+// newSize is the size of a new version of p: often the old one's (a
+// same-size edit, told apart only by its mtime), else a fresh draw.
+func (e *editor) newSize(p string) int64 {
+	if old := e.t.files[p]; old != nil && e.r.rng.IntN(10) < 3 {
+		return old.size
+	}
+	return e.r.prof.size(e.r.rng, &e.r.hugeLeft)
+}
+
+// put writes a new version of p.
+func (e *editor) put(p string) {
+	v, b := e.r.reg.add(p, e.newSize(p), e.r.rng)
+	e.check(e.s.write(p, v, b))
+	e.t.files[p] = v
+	e.t.addParents(p)
+}
+
+// place writes an existing version at p (the same file on both sides).
+func (e *editor) place(p string, v *version) {
+	e.check(e.s.write(p, v, nil))
+	e.t.files[p] = v
+	e.t.addParents(p)
+}
+
+func (e *editor) del(p string) {
+	if e.t.files[p] == nil {
+		return
+	}
+	e.check(e.s.remove(p))
+	delete(e.t.files, p)
+}
+
+// add writes a new file in a random folder of the side (or a new one).
+func (e *editor) add() string {
+	dirs := append([]string{""}, e.t.sortedDirs()...)
+	dir := dirs[e.r.rng.IntN(len(dirs))]
+	if e.r.rng.IntN(4) == 0 && strings.Count(dir, "/")+1 < e.r.prof.maxDepth {
+		dir = e.r.nm.name(dir, true)
+	}
+	p := e.r.nm.name(dir, false)
+	e.put(p)
+	return p
+}
+
+func (e *editor) addDir() {
+	dirs := append([]string{""}, e.t.sortedDirs()...)
+	d := e.r.nm.name(dirs[e.r.rng.IntN(len(dirs))], true)
+	e.check(e.s.mkdirAll(d))
+	e.t.dirs[d] = true
+	e.t.addParents(d)
+}
+
+// delDir removes a folder and everything in it.
+func (e *editor) delDir(d string) {
+	e.check(e.s.removeAll(d))
+	for p := range e.t.files {
+		if strings.HasPrefix(p, d+"/") {
+			delete(e.t.files, p)
+		}
+	}
+	for x := range e.t.dirs {
+		if x == d || strings.HasPrefix(x, d+"/") {
+			delete(e.t.dirs, x)
+		}
+	}
+}
+
+// fileToDir replaces file p by a folder of the same name holding a new file.
+func (e *editor) fileToDir(p string) {
+	e.del(p)
+	e.check(e.s.mkdirAll(p))
+	e.t.dirs[p] = true
+	e.put(e.r.nm.name(p, false))
+}
+
+// randomDir returns one of the side's folders, or "".
+func (e *editor) randomDir() string {
+	ds := e.t.sortedDirs()
+	if len(ds) == 0 {
+		return ""
+	}
+	return ds[e.r.rng.IntN(len(ds))]
+}
+
+// mutate changes the synced base: the source of a one-way mode a lot and
+// its destination a little (a mirror must undo that), both sides of a
+// two-way sync, with conflicts. It returns the trees ferry starts from.
+func (r *round) mutate(base *tree) (L, R *tree) {
+	L, R = base.clone(), base.clone()
+	le, re := r.edit(r.local, L), r.edit(r.remote, R)
+	switch r.mode {
+	case Push:
+		r.mutateOneWay(le, re)
+	case Pull:
+		r.mutateOneWay(re, le)
+	default:
+		r.mutateTwoWay(base, le, re)
+	}
+	if len(L.files) == 0 {
+		le.add() // an empty local folder with a state cache is refused (vanished root)
+	}
+	if r.mode == Pull && len(R.files) == 0 {
+		re.add()
+	}
+	return L, R
+}
+
+func (r *round) mutateOneWay(src, dst *editor) {
+	rng := r.rng
+	if rng.Float64() < 0.15 {
+		if d := src.randomDir(); d != "" {
+			src.delDir(d)
+		}
+	}
+	for _, p := range src.t.sortedFiles() {
+		switch x := rng.Float64(); {
+		case x < 0.2:
+			src.put(p)
+		case x < 0.3:
+			src.del(p)
+		}
+	}
+	for _, p := range dst.t.sortedFiles() {
+		switch x := rng.Float64(); {
+		case x < 0.04:
+			dst.put(p)
+		case x < 0.07:
+			dst.del(p)
+		}
+	}
+	for range rng.IntN(6) {
+		src.add()
+	}
+	if rng.Float64() < 0.3 {
+		for range 1 + rng.IntN(2) {
+			dst.add()
+		}
+	}
+	for range rng.IntN(3) {
+		src.addDir()
+	}
+	if rng.Float64() < 0.2 {
+		dst.addDir()
+	}
+	if rng.Float64() < 0.1 {
+		// A file on one side against a folder on the other.
+		ed := src
+		if rng.IntN(2) == 0 {
+			ed = dst
+		}
+		if fs := ed.t.sortedFiles(); len(fs) > 0 {
+			ed.fileToDir(fs[rng.IntN(len(fs))])
+		}
+	}
+}
+
+func (r *round) mutateTwoWay(base *tree, le, re *editor) {
+	rng := r.rng
+	if rng.Float64() < 0.15 {
+		ed := le
+		if rng.IntN(2) == 0 {
+			ed = re
+		}
+		if d := ed.randomDir(); d != "" {
+			ed.delDir(d)
+		}
+	}
+	for _, p := range base.sortedFiles() {
+		switch x := rng.Float64(); {
+		case x < 0.12:
+			le.put(p)
+		case x < 0.24:
+			re.put(p)
+		case x < 0.30:
+			le.del(p)
+		case x < 0.36:
+			re.del(p)
+		case x < 0.44: // a conflict
+			le.put(p)
+			re.put(p)
+		case x < 0.47:
+			le.del(p)
+			re.put(p)
+		case x < 0.50:
+			le.put(p)
+			re.del(p)
+		case x < 0.53:
+			le.del(p)
+			re.del(p)
+		}
+	}
+	if rng.Float64() < 0.1 {
+		// An untouched file becomes a folder on one side.
+		var untouched []string
+		for _, p := range base.sortedFiles() {
+			if le.t.files[p] == base.files[p] && re.t.files[p] == base.files[p] {
+				untouched = append(untouched, p)
+			}
+		}
+		if len(untouched) > 0 {
+			ed := le
+			if rng.IntN(2) == 0 {
+				ed = re
+			}
+			ed.fileToDir(untouched[rng.IntN(len(untouched))])
+		}
+	}
+	for range rng.IntN(5) {
+		le.add()
+	}
+	for range rng.IntN(5) {
+		re.add()
+	}
+	if rng.Float64() < 0.3 {
+		// The same new name on both sides, two versions: a conflict
+		// without a record.
+		dir := ""
+		if ds := base.sortedDirs(); len(ds) > 0 && rng.IntN(2) == 0 {
+			dir = ds[rng.IntN(len(ds))]
+			if !le.t.dirs[dir] || !re.t.dirs[dir] {
+				dir = ""
+			}
+		}
+		p := r.nm.name(dir, false)
+		le.put(p)
+		re.put(p)
+	}
+	for range rng.IntN(3) {
+		if rng.IntN(2) == 0 {
+			le.addDir()
+		} else {
+			re.addDir()
+		}
+	}
+}
+
+// prepareFresh makes trees on both sides with no sync before: overlapping
+// paths, some with the same version (adopted), some with another version
+// (a one-way run replaces it, a two-way run keeps both), a file against a
+// folder now and then.
+func (r *round) prepareFresh() (L, R *tree) {
+	rng := r.rng
+	src := gen(rng, r.reg, r.nm, r.prof, &r.hugeLeft)
+	dst := newTree()
+	if r.mode == Sync {
+		dst = gen(rng, r.reg, r.nm, r.prof, &r.hugeLeft)
+	}
+	sameP, otherP := 0.25, 0.15
+	if r.mode != Sync && rng.IntN(2) == 0 {
+		sameP, otherP = 0, 0 // a first run into an empty destination
+	}
+	for _, p := range src.sortedFiles() {
+		switch x := rng.Float64(); {
+		case x < sameP:
+			dst.files[p] = src.files[p]
+			dst.addParents(p)
+		case x < sameP+otherP:
+			v, _ := r.reg.add(p, r.prof.size(rng, &r.hugeLeft), rng)
+			dst.files[p] = v
+			dst.addParents(p)
+		}
+	}
+	if r.mode != Sync && sameP > 0 {
+		for range rng.IntN(4) { // destination extras
+			dirs := append([]string{""}, dst.sortedDirs()...)
+			p := r.nm.name(dirs[rng.IntN(len(dirs))], false)
+			v, _ := r.reg.add(p, r.prof.size(rng, &r.hugeLeft), rng)
+			dst.files[p] = v
+			dst.addParents(p)
+		}
+		if rng.IntN(3) == 0 {
+			d := r.nm.name("", true)
+			dst.dirs[d] = true
+		}
+	}
+	if rng.Float64() < 0.1 {
+		// A file of the source is a folder on the destination.
+		var cands []string
+		for _, p := range src.sortedFiles() {
+			if dst.files[p] == nil {
+				cands = append(cands, p)
+			}
+		}
+		if len(cands) > 0 {
+			p := cands[rng.IntN(len(cands))]
+			dst.dirs[p] = true
+			dst.addParents(p)
+			q := r.nm.name(p, false)
+			v, _ := r.reg.add(q, r.prof.size(rng, &r.hugeLeft), rng)
+			dst.files[q] = v
+		}
+	}
+	L, R = src, dst
+	if r.mode == Pull {
+		L, R = dst, src
+	}
+	r.write(L, R)
+	return L, R
+}
