@@ -43,7 +43,13 @@ var (
 var knownBugs = []struct {
 	name  string
 	match func(Failure) bool
-}{}
+}{
+	{
+		"stale resume: an edited file's leftover temporary is resumed (sync/resume.go checks only its last 64 KiB), " +
+			"the destination keeps old bytes and the state cache calls it synced",
+		func(f Failure) bool { return f.Suspect == SuspectStaleResume },
+	},
+}
 
 func knownBug(f Failure) string {
 	for _, k := range knownBugs {

@@ -19,9 +19,13 @@ import (
 // harness and recorded in the round's registry before it is written
 // anywhere. A version's bytes are self-describing: the first 16 bytes are
 // its token in hex, the rest a ChaCha8 stream seeded by the token, cut to
-// the version's size. A file whose bytes are not exactly one recorded
-// version of its path is partial, a mix of versions, or foreign; a prefix
-// of a version is recognised as such (for the report).
+// the version's size. A version can also be derived from another, as
+// edits are: the same stream longer (appended to) or shorter (truncated),
+// or with a few bytes near the start overwritten (patched: the rest, and
+// so the end of every prefix longer than the patch, is unchanged). A file
+// whose bytes are not exactly one recorded version of its path is
+// partial, a mix of versions, or foreign; a prefix of a version is
+// recognised as such (for the report).
 
 // version is one content of one path.
 type version struct {
@@ -31,13 +35,39 @@ type version struct {
 	size  int64     // length in bytes
 	mtime time.Time // the modification time it is written with
 	sum   [32]byte  // SHA-256 of its bytes
+	// patches overwrite ranges of the token's stream (patched versions).
+	patches []patch
+	how     string // "new", "append", "truncate", "patch"
+}
+
+// patch overwrites n bytes at off with a stream of its own.
+type patch struct {
+	off, n int64
+	token  uint64
 }
 
 func (v *version) String() string {
-	return fmt.Sprintf("v%d (%s, %d bytes)", v.id, v.path, v.size)
+	s := fmt.Sprintf("v%d (%s, %d bytes", v.id, v.path, v.size)
+	if v.how != "" && v.how != "new" {
+		s += ", " + v.how
+	}
+	return s + ")"
 }
 
-// content returns the bytes of the version with the given token and size.
+// bytes returns the version's first n bytes (all of them for n >= size).
+func (v *version) bytes(n int64) []byte {
+	n = min(n, v.size)
+	b := content(v.token, n)
+	for _, p := range v.patches {
+		if p.off < n {
+			copy(b[p.off:min(n, p.off+p.n)], stream(p.token, p.n))
+		}
+	}
+	return b
+}
+
+// content returns the bytes of a new version with the given token and
+// size: the token in hex, then its stream.
 func content(token uint64, size int64) []byte {
 	b := make([]byte, size)
 	head := fmt.Appendf(nil, "%016x", token)
@@ -47,6 +77,16 @@ func content(token uint64, size int64) []byte {
 		binary.LittleEndian.PutUint64(seed[:], token)
 		rand.NewChaCha8(seed).Read(b[n:])
 	}
+	return b
+}
+
+// stream returns n bytes of the token's raw stream, for patches.
+func stream(token uint64, n int64) []byte {
+	b := make([]byte, n)
+	var seed [32]byte
+	binary.LittleEndian.PutUint64(seed[:], token)
+	seed[8] = 1 // not the stream of a version with the same token
+	rand.NewChaCha8(seed).Read(b)
 	return b
 }
 
@@ -72,16 +112,44 @@ func newRegistry(now time.Time) *registry {
 // add makes a new version of p of the given size and returns it with its
 // bytes.
 func (r *registry) add(p string, size int64, rng *rand.Rand) (*version, []byte) {
-	token := rng.Uint64()
-	b := content(token, size)
+	v := &version{path: p, token: rng.Uint64(), size: size, how: "new"}
+	return v, r.record(v)
+}
+
+// derive makes a version of p edited from old (a version of p): how is
+// "append" (the same bytes and more), "truncate" (a prefix) or "patch"
+// (a few bytes overwritten near the start, same size). size is the new
+// size for append and truncate.
+func (r *registry) derive(p string, old *version, how string, size int64, rng *rand.Rand) (*version, []byte) {
+	v := &version{path: p, token: old.token, size: old.size, patches: old.patches, how: how}
+	switch how {
+	case "append", "truncate":
+		v.size = size
+	case "patch":
+		off := int64(16) // keep the token: the report still names the family
+		if old.size <= off {
+			off = 0
+		}
+		n := min(1+rng.Int64N(4096), old.size-off)
+		v.patches = append(append([]patch(nil), old.patches...), patch{off: off, n: n, token: rng.Uint64()})
+	default:
+		panic("derive: " + how)
+	}
+	return v, r.record(v)
+}
+
+// record numbers v, gives it its mtime and sum, and files it.
+func (r *registry) record(v *version) []byte {
+	b := v.bytes(v.size)
+	v.sum = sha256.Sum256(b)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.next++
-	v := &version{id: r.next, path: p, token: token, size: size, sum: sha256.Sum256(b),
-		mtime: r.t0.Add(time.Duration(r.next) * 61 * time.Second)}
-	r.byPath[p] = append(r.byPath[p], v)
+	v.id = r.next
+	v.mtime = r.t0.Add(time.Duration(r.next) * 61 * time.Second)
+	r.byPath[v.path] = append(r.byPath[v.path], v)
 	r.bySum[v.sum] = append(r.bySum[v.sum], v)
-	return v, b
+	return b
 }
 
 // count returns how many versions the round has made.
@@ -117,8 +185,24 @@ func (r *registry) explain(q string, b []byte) string {
 		return fmt.Sprintf("the content of %v, a version of another path", others[0])
 	}
 	for _, v := range cands {
-		if int64(len(b)) < v.size && bytes.Equal(content(v.token, int64(len(b))), b) {
+		if int64(len(b)) < v.size && bytes.Equal(v.bytes(int64(len(b))), b) {
 			return fmt.Sprintf("partial: the first %d bytes of %v", len(b), v)
+		}
+	}
+	// A mix: some version's bytes up to a point, another's after it.
+	for _, v := range cands {
+		head := commonPrefix(v.bytes(int64(len(b))), b)
+		if head == 0 {
+			continue
+		}
+		for _, w := range cands {
+			if w == v || w.size != int64(len(b)) {
+				continue
+			}
+			wb := w.bytes(w.size)
+			if bytes.Equal(wb[head:], b[head:]) {
+				return fmt.Sprintf("a mix of versions: the first %d bytes of %v, the rest of %v", head, v, w)
+			}
 		}
 	}
 	if len(b) >= 16 {
@@ -129,6 +213,14 @@ func (r *registry) explain(q string, b []byte) string {
 		}
 	}
 	return fmt.Sprintf("%d bytes of unknown content (no version of %s begins so)", len(b), q)
+}
+
+func commonPrefix(a, b []byte) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
 }
 
 // conflictMark matches the marker ferry puts into a conflict copy's name:

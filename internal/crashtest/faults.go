@@ -58,6 +58,7 @@ func (s strike) String() string {
 type runFaults struct {
 	strikes []strike
 	drop    string // ftptestd fault script; "" none
+	bwlimit string // ferry --bwlimit, to stretch transfers so strikes land in them; "" none
 }
 
 func (f runFaults) String() string {
@@ -67,6 +68,9 @@ func (f runFaults) String() string {
 	}
 	if f.drop != "" {
 		parts = append(parts, "network faults "+f.drop)
+	}
+	if f.bwlimit != "" {
+		parts = append(parts, "--bwlimit "+f.bwlimit)
 	}
 	if len(parts) == 0 {
 		return "none"
@@ -92,14 +96,20 @@ func planFaults(rng *rand.Rand, kinds []string, est time.Duration, changes int, 
 			}
 		default:
 			s := strike{kind: k}
-			switch r := rng.IntN(10); {
-			case r < 2:
+			switch r := rng.IntN(20); {
+			case r < 3:
 				s.trigger, s.delay = trigEarly, time.Duration(rng.Int64N(int64(25*time.Millisecond)))
-			case r < 5:
-				s.trigger, s.delay = trigTimed, time.Duration(rng.Int64N(int64(est)+1))
 			case r < 8:
+				s.trigger, s.delay = trigTimed, time.Duration(rng.Int64N(int64(est)+1))
+			case r < 16:
 				s.trigger, s.bytes = trigTemp, 1
-				if rng.IntN(2) == 0 {
+				switch {
+				case maxSize > resumeMin+overlap && rng.IntN(5) < 3:
+					// A leftover ferry will try to resume; slowed down,
+					// or the kill comes too late.
+					s.bytes = resumeMin + rng.Int64N(min(maxSize, 4<<20)-resumeMin)
+					f.bwlimit = fmt.Sprintf("%dM", 4+rng.IntN(12))
+				case rng.IntN(2) == 0:
 					s.bytes = rng.Int64N(max(1, min(maxSize, 4<<20)))
 				}
 			default:
@@ -111,8 +121,18 @@ func planFaults(rng *rand.Rand, kinds []string, est time.Duration, changes int, 
 			f.strikes = append(f.strikes, s)
 		}
 	}
+	if len(f.strikes) > 0 && f.bwlimit == "" && rng.Float64() < 0.3 {
+		f.bwlimit = fmt.Sprintf("%dM", 4+rng.IntN(40))
+	}
 	return f
 }
+
+// ferry resumes a leftover temporary of at least resumeMin bytes, checking
+// its last overlap bytes (sync/resume.go).
+const (
+	resumeMin = 1 << 20
+	overlap   = 64 << 10
+)
 
 // dropScript draws an ftptestd -faults script: a few faults per run.
 func dropScript(rng *rand.Rand, kinds []string) string {
@@ -129,7 +149,7 @@ func dropScript(rng *rand.Rand, kinds []string) string {
 
 // watch blocks until s's trigger fires (or ctx ends: false). It looks at
 // the sides by name and size only (cheap), every 2 ms.
-func (s strike) watch(ctx context.Context, start time.Time, sides []*side, before map[string]int64) bool {
+func (s strike) watch(ctx context.Context, start time.Time, sides []*side, before map[string]sig) bool {
 	wait := func(d time.Duration) bool {
 		t := time.NewTimer(d)
 		defer t.Stop()
@@ -149,7 +169,7 @@ func (s strike) watch(ctx context.Context, start time.Time, sides []*side, befor
 		switch s.trigger {
 		case trigTemp:
 			for p, n := range now {
-				if isFerryTemp(filepath.Base(p)) && n >= s.bytes {
+				if isFerryTemp(filepath.Base(p)) && n.size >= s.bytes {
 					return true
 				}
 			}
@@ -164,10 +184,13 @@ func (s strike) watch(ctx context.Context, start time.Time, sides []*side, befor
 	}
 }
 
+// sig is a file's size and mtime.
+type sig struct{ size, mtime int64 }
+
 // sizes lists every file on the sides ("local/PATH", "remote/PATH") with
-// its size and mtime folded into one number.
-func sizes(sides []*side) map[string]int64 {
-	m := map[string]int64{}
+// its size and mtime.
+func sizes(sides []*side) map[string]sig {
+	m := map[string]sig{}
 	for _, s := range sides {
 		filepath.WalkDir(s.root, func(abs string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
@@ -178,7 +201,7 @@ func sizes(sides []*side) map[string]int64 {
 				return nil
 			}
 			rel, _ := filepath.Rel(s.root, abs)
-			m[s.name+"/"+filepath.ToSlash(rel)] = info.Size()*1e9 ^ info.ModTime().UnixNano()
+			m[s.name+"/"+filepath.ToSlash(rel)] = sig{info.Size(), info.ModTime().UnixNano()}
 			return nil
 		})
 	}
@@ -186,7 +209,7 @@ func sizes(sides []*side) map[string]int64 {
 }
 
 // changedNames counts the real names that appeared, vanished or changed.
-func changedNames(before, now map[string]int64) int {
+func changedNames(before, now map[string]sig) int {
 	n := 0
 	for p, v := range now {
 		if isFerryTemp(filepath.Base(p)) {

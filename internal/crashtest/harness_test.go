@@ -63,7 +63,7 @@ func TestRegistryMatchesWholeVersionsOnly(t *testing.T) {
 	if got := reg.explain("d/f.txt", mixed); !strings.Contains(got, "mix") {
 		t.Errorf("explain(mix) = %q", got)
 	}
-	if !bytes.Equal(content(v.token, v.size), b) {
+	if !bytes.Equal(v.bytes(v.size), b) {
 		t.Error("content is not reproducible")
 	}
 }
@@ -146,7 +146,7 @@ func TestTwoWayLosses(t *testing.T) {
 		{"untouched file lost", base, base, tr(nil), true},
 		{"file gives way to a folder", tr(nil, "f"), base, tr(nil, "f"), false},
 	} {
-		lost := twoWayLosses(tc.L, tc.R, base, tc.F)
+		lost, _ := twoWayLosses(tc.L, tc.R, base, tc.F, nil)
 		if (len(lost) > 0) != tc.lost {
 			t.Errorf("%s: losses %q, want lost=%v", tc.name, lost, tc.lost)
 		}
@@ -253,5 +253,31 @@ func TestHarnessCatches(t *testing.T) {
 				t.Errorf("failures %v, want one of kind %s", kinds, want)
 			}
 		})
+	}
+}
+
+func TestDerivedVersions(t *testing.T) {
+	reg := newRegistry(time.Now())
+	rng := rand.New(rand.NewPCG(7, 8))
+	old, ob := reg.add("f", 2<<20, rng)
+	app, ab := reg.derive("f", old, "append", 3<<20, rng)
+	if !bytes.Equal(ab[:len(ob)], ob) || app.sum == old.sum {
+		t.Error("an appended version does not extend the old one")
+	}
+	pat, pb := reg.derive("f", old, "patch", 0, rng)
+	if len(pb) != len(ob) || bytes.Equal(pb[:8192], ob[:8192]) || !bytes.Equal(pb[8192:], ob[8192:]) || string(pb[:16]) != string(ob[:16]) {
+		t.Error("a patched version does not differ from the old one near its start only")
+	}
+	tr, tb := reg.derive("f", pat, "truncate", 1000, rng)
+	if !bytes.Equal(tb, pb[:1000]) || tr.size != 1000 {
+		t.Error("a truncated version is not a prefix")
+	}
+	// The leftover of the old version resumed with the appended one's rest.
+	mixed := append(append([]byte{}, pb[:1<<20]...), ab[1<<20:]...)
+	if got := reg.explain("f", mixed); !strings.Contains(got, "mix of versions") {
+		t.Errorf("explain(mix) = %q", got)
+	}
+	if reg.match("f", sha256Sum(mixed)) != nil {
+		t.Error("a mix matched a version")
 	}
 }

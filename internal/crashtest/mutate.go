@@ -2,7 +2,11 @@
 
 package crashtest
 
-import "strings"
+import (
+	"path"
+	"sort"
+	"strings"
+)
 
 // editor changes one side on disk and in its model together.
 type editor struct {
@@ -28,9 +32,24 @@ func (e *editor) newSize(p string) int64 {
 	return e.r.prof.size(e.r.rng, &e.r.hugeLeft)
 }
 
-// put writes a new version of p.
+// put writes a new version of p: a fresh one, or, for an existing file,
+// now and then an edit of the old one (patched near the start, appended
+// to, truncated), as people edit files.
 func (e *editor) put(p string) {
-	v, b := e.r.reg.add(p, e.newSize(p), e.r.rng)
+	old := e.t.files[p]
+	var v *version
+	var b []byte
+	rng := e.r.rng
+	switch x := rng.Float64(); {
+	case old == nil || x < 0.4:
+		v, b = e.r.reg.add(p, e.newSize(p), rng)
+	case x < 0.75 && old.size > 0:
+		v, b = e.r.reg.derive(p, old, "patch", 0, rng)
+	case x < 0.9 || old.size < 2:
+		v, b = e.r.reg.derive(p, old, "append", old.size+1+rng.Int64N(old.size/2+4096), rng)
+	default:
+		v, b = e.r.reg.derive(p, old, "truncate", rng.Int64N(old.size), rng)
+	}
 	e.check(e.s.write(p, v, b))
 	e.t.files[p] = v
 	e.t.addParents(p)
@@ -317,4 +336,88 @@ func (r *round) prepareFresh() (L, R *tree) {
 	}
 	r.write(L, R)
 	return L, R
+}
+
+// editWhileDown changes the source side(s) between a failed run and the
+// next, as a user would while ferry is down: above all the files ferry was
+// moving (their temporaries lie on the destination), so that the next run
+// finds a leftover of an older version to resume, or not. The versions it
+// replaces are noted in r.superseded.
+func (r *round) editWhileDown(L, R *tree) {
+	r.poll.pause()
+	defer r.poll.start()
+	le, re := r.edit(r.local, L), r.edit(r.remote, R)
+	var targets []struct {
+		ed *editor
+		p  string
+	}
+	add := func(ed *editor, p string) {
+		if ed.t.files[p] != nil {
+			targets = append(targets, struct {
+				ed *editor
+				p  string
+			}{ed, p})
+		}
+	}
+	// Temporaries on the remote side are uploads of local files, and the
+	// other way round.
+	if r.mode != Pull {
+		for _, tmp := range temps(r.remote) {
+			add(le, realName(tmp))
+		}
+	}
+	if r.mode != Push {
+		for _, tmp := range temps(r.local) {
+			add(re, realName(tmp))
+		}
+	}
+	src := le
+	if r.mode == Pull || (r.mode == Sync && r.rng.IntN(2) == 0) {
+		src = re
+	}
+	if fs := src.t.sortedFiles(); len(fs) > 0 && (len(targets) == 0 || r.rng.IntN(3) == 0) {
+		add(src, fs[r.rng.IntN(len(fs))])
+	}
+	for _, tg := range targets {
+		if r.rng.IntN(5) == 0 {
+			continue
+		}
+		old := tg.ed.t.files[tg.p]
+		r.superseded[tg.p] = append(r.superseded[tg.p], old)
+		var v *version
+		var b []byte
+		switch x := r.rng.Float64(); {
+		case x < 0.6 && old.size > 0:
+			v, b = r.reg.derive(tg.p, old, "patch", 0, r.rng)
+		case x < 0.8:
+			v, b = r.reg.derive(tg.p, old, "append", old.size+1+r.rng.Int64N(old.size/2+4096), r.rng)
+		case x < 0.85 && old.size > 1:
+			v, b = r.reg.derive(tg.p, old, "truncate", old.size/2+r.rng.Int64N(old.size/2), r.rng)
+		default:
+			v, b = r.reg.add(tg.p, r.prof.size(r.rng, &r.hugeLeft), r.rng)
+		}
+		tg.ed.check(tg.ed.s.write(tg.p, v, b))
+		tg.ed.t.files[tg.p] = v
+		r.editedDown[tg.p] = true
+		r.logf("  edited %s %s while ferry was down: %v -> %v", tg.ed.s.name, tg.p, old, v)
+	}
+}
+
+// temps lists ferry's temporaries on a side (relative paths).
+func temps(s *side) []string {
+	var out []string
+	for p := range sizes([]*side{s}) {
+		rel := strings.TrimPrefix(p, s.name+"/")
+		if isFerryTemp(path.Base(rel)) {
+			out = append(out, rel)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// realName is the path a temporary stands for: dir/.NAME.ferry-tmp -> dir/NAME.
+func realName(tmp string) string {
+	dir, base := path.Split(tmp)
+	return dir + strings.TrimSuffix(strings.TrimPrefix(base, "."), ".ferry-tmp")
 }

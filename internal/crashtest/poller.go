@@ -31,6 +31,7 @@ type poller struct {
 
 	mu         gosync.Mutex
 	violations []string
+	badPaths   []string // the paths of the violations
 	seen       map[fileKey]bool
 	passes     int
 	reads      int
@@ -141,6 +142,7 @@ func (p *poller) check(s *side, rel, abs string) {
 	}
 	p.mu.Lock()
 	p.violations = append(p.violations, msg)
+	p.badPaths = append(p.badPaths, rel)
 	p.seen[key] = true // reported once
 	p.mu.Unlock()
 }
@@ -158,11 +160,17 @@ func statKey(f *os.File, rel string) (fileKey, bool) {
 
 // takeViolations returns the violations seen since the last call.
 func (p *poller) takeViolations() []string {
+	v, _ := p.takeViolationPaths()
+	return v
+}
+
+// takeViolationPaths is takeViolations, also returning the paths.
+func (p *poller) takeViolationPaths() (v, paths []string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	v := p.violations
-	p.violations = nil
-	return v
+	v, paths = p.violations, p.badPaths
+	p.violations, p.badPaths = nil, nil
+	return v, paths
 }
 
 func (p *poller) stats() (passes, reads int, bytes int64) {

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	gosync "sync"
 	"sync/atomic"
@@ -51,10 +50,15 @@ type Failure struct {
 	Detail string
 	Replay string
 	Dir    string // the round's folder, when kept
+	// Suspect names the known bug the failure looks like, if any.
+	Suspect string
 }
 
 func (f Failure) String() string {
 	s := fmt.Sprintf("seed=%d mode=%s server=%s: %s: %s\n    replay: %s", f.Seed, f.Mode, f.Server, f.Kind, f.Detail, f.Replay)
+	if f.Suspect != "" {
+		s += "\n    suspect: " + f.Suspect
+	}
 	if f.Dir != "" {
 		s += "\n    kept: " + f.Dir
 	}
@@ -75,6 +79,8 @@ type RoundStats struct {
 	PollReads   int
 	PollBytes   int64
 	Conflicts   int // conflict copies in the final trees
+	Leftovers   int // temporaries of at least 1 MiB (resumable) a run started with
+	Stale       int // of those, ones whose file was edited while ferry was down
 	Notes       []string
 	Duration    time.Duration
 }
@@ -115,8 +121,12 @@ type round struct {
 	failures []Failure
 	stats    RoundStats
 	runs     int
-	lastRun  string       // summary of the last run of ferry
-	srvMu    gosync.Mutex // one server kill and restart at a time
+	lastRun  string // summary of the last run of ferry
+	// superseded holds, by path, the versions editWhileDown replaced.
+	superseded map[string][]*version
+	editedDown map[string]bool // paths editWhileDown changed since the last run
+	staleLeft  map[string]bool // paths a run started with a stale resumable leftover of
+	srvMu      gosync.Mutex    // one server kill and restart at a time
 }
 
 func (r *round) fail(kind, format string, args ...any) {
@@ -154,6 +164,9 @@ func (r *round) run(ctx context.Context) {
 	r.state = filepath.Join(r.dir, "state", "state.db")
 	r.reg = newRegistry(time.Now())
 	r.nm = &namer{rng: r.rng, used: map[string]bool{}}
+	r.superseded = map[string][]*version{}
+	r.editedDown = map[string]bool{}
+	r.staleLeft = map[string]bool{}
 	r.prof = shortProfile
 	if r.cfg.Long {
 		r.prof = longProfile
@@ -284,7 +297,7 @@ func (r *round) prepareSynced(ctx context.Context) (*tree, bool) {
 	if !ok {
 		return nil, false
 	}
-	if d := diff("local", ls, "remote", rs, 10); len(d) > 0 {
+	if d, _ := diff("local", ls, "remote", rs, 10, r.reg); len(d) > 0 {
 		r.fail("mirror", "after the initial, unfaulted sync the sides differ: %s", strings.Join(d, "; "))
 		return nil, false
 	}
@@ -353,6 +366,9 @@ func (r *round) faultedPhase(ctx context.Context, L, R *tree) bool {
 			return false
 		}
 		done = res.ok()
+		if !done && r.rng.Float64() < 0.5+0.3*float64(min(1, r.resumable())) {
+			r.editWhileDown(L, R)
+		}
 		if done && i == 0 && res.landed == 0 && f.drop == "" {
 			learn(r.srv.Name(), r.mode, changes, work, res.took) // every fault missed
 		}
@@ -379,6 +395,17 @@ func (r *round) faultedPhase(ctx context.Context, L, R *tree) bool {
 	return true
 }
 
+// resumable counts ferry's temporaries of at least resumeMin bytes.
+func (r *round) resumable() int {
+	n := 0
+	for p, sg := range sizes([]*side{r.local, r.remote}) {
+		if isFerryTemp(filepath.Base(p)) && sg.size >= resumeMin {
+			n++
+		}
+	}
+	return n
+}
+
 // faultKinds returns the configured fault kinds the server supports.
 func (r *round) faultKinds() []string {
 	var out []string
@@ -401,8 +428,9 @@ func (r *round) settle(ctx context.Context) {
 	res := r.ferry(ctx, "settle", runFaults{})
 	r.poll.pause()
 	r.poll.pass()
-	if v := r.poll.takeViolations(); len(v) > 0 {
+	if v, paths := r.poll.takeViolationPaths(); len(v) > 0 {
 		r.fail("partial", "during the settling run: %s", strings.Join(v, "; "))
+		r.suspect(paths)
 	}
 	if res.hung || res.panicked != "" {
 		return
@@ -415,7 +443,9 @@ func (r *round) settle(ctx context.Context) {
 	if !ok {
 		return
 	}
-	d := append(diff("local before", before1, "local after", after1, 5), diff("remote before", before2, "remote after", after2, 5)...)
+	d1, _ := diff("local before", before1, "local after", after1, 5, r.reg)
+	d2, _ := diff("remote before", before2, "remote after", after2, 5, r.reg)
+	d := append(d1, d2...)
 	if len(d) > 0 {
 		r.fail("settle", "a run after the successful one changed the trees: %s", strings.Join(d, "; "))
 	}
@@ -540,6 +570,9 @@ func (r *round) ferry(ctx context.Context, label string, f runFaults) runResult 
 		args = append(args, "--delete")
 	}
 	args = append(args, "--state", r.state, "--max-delete", "1000000", "--parallel", fmt.Sprint(1+r.rng.IntN(4)))
+	if f.bwlimit != "" {
+		args = append(args, "--bwlimit", f.bwlimit)
+	}
 	if r.mode == Pull {
 		args = append(args, r.srv.URL(r.remoteDir), r.local.root)
 	} else {
@@ -568,6 +601,15 @@ func (r *round) ferry(ctx context.Context, label string, f runFaults) runResult 
 	}
 	cmd.Env = append(cmd.Env, r.cfg.Env...)
 	before := sizes([]*side{r.local, r.remote})
+	for p, n := range before {
+		if isFerryTemp(filepath.Base(p)) && n.size >= resumeMin {
+			r.stats.Leftovers++
+			if real := realName(strings.SplitN(p, "/", 2)[1]); r.editedDown[real] {
+				r.stats.Stale++
+				r.staleLeft[real] = true
+			}
+		}
+	}
 	r.poll.setPhase(fmt.Sprintf("run %d %s", r.runs, label))
 	r.logf("run %d %s: ferry %s (faults: %v)", r.runs, label, strings.Join(args, " "), f)
 	start := time.Now()
@@ -674,6 +716,7 @@ func (r *round) ferry(ctx context.Context, label string, f runFaults) runResult 
 		r.fail("integrity", "after %s (exit %s, faults: %v): %v", label, res.status(), f, err)
 	}
 	r.lastRun = res.summary()
+	clear(r.editedDown)
 	return res
 }
 
@@ -699,9 +742,9 @@ func (r *round) countLanded(kind string, n *atomic.Int32) {
 // trees it started from (L, R) and the synced base (nil: none).
 func (r *round) checkFinal(L, R, base *tree) {
 	r.poll.pass()
-	if v := r.poll.takeViolations(); len(v) > 0 {
-		sort.Strings(v)
+	if v, paths := r.poll.takeViolationPaths(); len(v) > 0 {
 		r.fail("partial", "a real name showed what is not a whole version: %s", strings.Join(v, "; "))
+		r.suspect(paths)
 	}
 	ls, rs, ok := r.snapshots()
 	if !ok {
@@ -714,9 +757,21 @@ func (r *round) checkFinal(L, R, base *tree) {
 		r.stats.Notes = append(r.stats.Notes, fmt.Sprintf("foreign files left: local %v, remote %v", ls.foreign, rs.foreign))
 	}
 	lm, lbad := ls.model(r.reg)
-	_, rbad := rs.model(r.reg)
+	rm, rbad := rs.model(r.reg)
 	if bad := append(lbad, rbad...); len(bad) > 0 {
 		r.fail("partial", "at the end: %s", strings.Join(bad, "; "))
+		var paths []string
+		for p := range ls.files {
+			if lm.files[p] == nil {
+				paths = append(paths, p)
+			}
+		}
+		for p := range rs.files {
+			if rm.files[p] == nil {
+				paths = append(paths, p)
+			}
+		}
+		r.suspect(paths)
 	}
 	want := func(t *tree) *snapshot {
 		s := &snapshot{files: map[string][32]byte{}, sizes: map[string]int64{}, dirs: map[string]bool{}}
@@ -728,27 +783,24 @@ func (r *round) checkFinal(L, R, base *tree) {
 		}
 		return s
 	}
+	mirror := func(what, aName string, a *snapshot, bName string, b *snapshot) {
+		if d, paths := diff(aName, a, bName, b, 10, r.reg); len(d) > 0 {
+			r.fail("mirror", "%s: %s", what, strings.Join(d, "; "))
+			r.suspect(paths)
+		}
+	}
 	switch r.mode {
 	case Push:
-		if d := diff("local", want(L), "remote", rs, 10); len(d) > 0 {
-			r.fail("mirror", "the remote side is not the local one: %s", strings.Join(d, "; "))
-		}
-		if d := diff("expected", want(L), "local", ls, 10); len(d) > 0 {
-			r.fail("mirror", "push changed its source: %s", strings.Join(d, "; "))
-		}
+		mirror("the remote side is not the local one", "local", want(L), "remote", rs)
+		mirror("push changed its source", "expected", want(L), "local", ls)
 	case Pull:
-		if d := diff("remote", want(R), "local", ls, 10); len(d) > 0 {
-			r.fail("mirror", "the local side is not the remote one: %s", strings.Join(d, "; "))
-		}
-		if d := diff("expected", want(R), "remote", rs, 10); len(d) > 0 {
-			r.fail("mirror", "pull changed its source: %s", strings.Join(d, "; "))
-		}
+		mirror("the local side is not the remote one", "remote", want(R), "local", ls)
+		mirror("pull changed its source", "expected", want(R), "remote", rs)
 	default:
-		if d := diff("local", ls, "remote", rs, 10); len(d) > 0 {
-			r.fail("mirror", "the two sides differ after a two-way sync: %s", strings.Join(d, "; "))
-		}
-		if lost := twoWayLosses(L, R, base, lm); len(lost) > 0 {
+		mirror("the two sides differ after a two-way sync", "local", ls, "remote", rs)
+		if lost, paths := twoWayLosses(L, R, base, lm, r.superseded); len(lost) > 0 {
 			r.fail("lost", "%s", strings.Join(lost, "; "))
+			r.suspect(paths)
 		}
 	}
 	for p := range lm.files {
@@ -762,8 +814,11 @@ func (r *round) checkFinal(L, R, base *tree) {
 // from (L, R) and their last synced state (base; nil for none): every
 // version changed or added on either side survives, at its path or as a
 // conflict copy of it; a change on one side only wins the name; a delete
-// against an unchanged file wins; an untouched file stays.
-func twoWayLosses(L, R, base, F *tree) []string {
+// against an unchanged file wins; an untouched file stays. A path edited
+// while ferry was down may also hold one of the versions the edits
+// replaced (superseded): a crash between an upload's rename and its mtime
+// leaves it newer than the edit, and two-way keeps the newer.
+func twoWayLosses(L, R, base, F *tree, superseded map[string][]*version) (out, lostPaths []string) {
 	if base == nil {
 		base = newTree()
 	}
@@ -781,6 +836,17 @@ func twoWayLosses(L, R, base, F *tree) []string {
 		}
 	}
 	same := func(a, b *version) bool { return a != nil && b != nil && a.sum == b.sum }
+	winner := func(p string, f, want *version) bool {
+		if same(f, want) {
+			return true
+		}
+		for _, v := range superseded[p] {
+			if same(f, v) {
+				return true
+			}
+		}
+		return false
+	}
 	kept := func(p string, v *version) bool {
 		if same(F.files[p], v) {
 			return true
@@ -792,8 +858,8 @@ func twoWayLosses(L, R, base, F *tree) []string {
 		}
 		return false
 	}
-	var out []string
 	for _, p := range sortedKeys(paths) {
+		n := len(out)
 		l, rv, b := L.files[p], R.files[p], base.files[p]
 		lChanged, rChanged := l != nil && l != b, rv != nil && rv != b
 		lDeleted, rDeleted := l == nil && b != nil, rv == nil && b != nil
@@ -809,17 +875,42 @@ func twoWayLosses(L, R, base, F *tree) []string {
 		case isDir:
 			// A file against a folder: the file went to a conflict name
 			// (checked above) or gave way.
-		case lChanged && !rChanged && !same(f, l):
+		case lChanged && !rChanged && !winner(p, f, l):
 			out = append(out, fmt.Sprintf("%s: changed only locally (%s) but holds %v", p, l, f))
-		case rChanged && !lChanged && !same(f, rv):
+		case rChanged && !lChanged && !winner(p, f, rv):
 			out = append(out, fmt.Sprintf("%s: changed only remotely (%s) but holds %v", p, rv, f))
-		case lChanged && rChanged && !same(f, l) && !same(f, rv):
+		case lChanged && rChanged && !winner(p, f, l) && !winner(p, f, rv):
 			out = append(out, fmt.Sprintf("%s: changed on both sides (%s, %s) but holds %v", p, l, rv, f))
 		case !lChanged && !rChanged && (lDeleted || rDeleted) && f != nil:
 			out = append(out, fmt.Sprintf("%s: deleted on one side, unchanged on the other, but holds %v", p, f))
 		case !lChanged && !rChanged && !lDeleted && !rDeleted && b != nil && !same(f, b):
 			out = append(out, fmt.Sprintf("%s: unchanged on both sides (%s) but holds %v", p, b, f))
 		}
+		if len(out) > n {
+			lostPaths = append(lostPaths, p)
+		}
 	}
-	return out
+	return out, lostPaths
 }
+
+// suspect names the known cause of the last failure when every path it
+// is about had a resumable leftover of an older version when ferry
+// started again (see staleLeft).
+func (r *round) suspect(paths []string) {
+	if len(paths) == 0 {
+		return
+	}
+	for _, p := range paths {
+		if !r.staleLeft[origin(p)] {
+			return
+		}
+	}
+	r.failures[len(r.failures)-1].Suspect = SuspectStaleResume
+	r.logf("  suspect: %s", SuspectStaleResume)
+}
+
+// SuspectStaleResume is a known ferry bug (issue 10 report): a leftover
+// temporary of at least 1 MiB is resumed when its last 64 KiB match the
+// new source, even if the file was edited before that point since the
+// leftover was written; the result is renamed into place and recorded.
+const SuspectStaleResume = "stale-resume: a resumable leftover of an older version was resumed (sync/resume.go compares only its last 64 KiB)"

@@ -92,7 +92,7 @@ var (
 			{35, 1, 1 << 10},
 			{35, 1 << 10, 64 << 10},
 			{15, 64 << 10, 512 << 10},
-			{5, 1 << 20, 3 << 19}, // 1 to 1.5 MiB: resumable leftovers
+			{8, 1 << 20, 3 << 19}, // 1 to 1.5 MiB: resumable leftovers
 		},
 	}
 	longProfile = profile{
@@ -244,7 +244,7 @@ func (s *side) write(p string, v *version, b []byte) error {
 		return err
 	}
 	if b == nil {
-		b = content(v.token, v.size)
+		b = v.bytes(v.size)
 	}
 	abs := s.abs(p)
 	// Written aside and renamed: the poller never sees the harness's own
@@ -364,37 +364,46 @@ func (snap *snapshot) model(reg *registry) (*tree, []string) {
 }
 
 // diff lists the differences between two snapshots (files by content,
-// folders), at most max of them.
-func diff(aName string, a *snapshot, bName string, b *snapshot, max int) []string {
-	var out []string
-	add := func(format string, args ...any) {
+// folders), at most max of them, and the paths that differ. With a
+// registry, differing files are named by version.
+func diff(aName string, a *snapshot, bName string, b *snapshot, max int, reg *registry) (out, paths []string) {
+	add := func(p, format string, args ...any) {
+		paths = append(paths, p)
 		if len(out) < max {
 			out = append(out, fmt.Sprintf(format, args...))
 		}
 	}
+	name := func(p string, s *snapshot) string {
+		if reg != nil {
+			if v := reg.match(p, s.files[p]); v != nil {
+				return v.String()
+			}
+		}
+		return fmt.Sprintf("%d bytes", s.sizes[p])
+	}
 	for _, p := range sortedKeys(a.files) {
 		if sb, ok := b.files[p]; !ok {
-			add("%s has file %s, %s does not", aName, p, bName)
+			add(p, "%s has file %s, %s does not", aName, p, bName)
 		} else if sb != a.files[p] {
-			add("file %s differs (%d bytes on %s, %d on %s)", p, a.sizes[p], aName, b.sizes[p], bName)
+			add(p, "file %s differs: %s on %s, %s on %s", p, name(p, a), aName, name(p, b), bName)
 		}
 	}
 	for _, p := range sortedKeys(b.files) {
 		if _, ok := a.files[p]; !ok {
-			add("%s has file %s, %s does not", bName, p, aName)
+			add(p, "%s has file %s, %s does not", bName, p, aName)
 		}
 	}
 	for _, d := range sortedKeys(a.dirs) {
 		if !b.dirs[d] {
-			add("%s has folder %s, %s does not", aName, d, bName)
+			add(d, "%s has folder %s, %s does not", aName, d, bName)
 		}
 	}
 	for _, d := range sortedKeys(b.dirs) {
 		if !a.dirs[d] {
-			add("%s has folder %s, %s does not", bName, d, aName)
+			add(d, "%s has folder %s, %s does not", bName, d, aName)
 		}
 	}
-	return out
+	return out, paths
 }
 
 func sortedKeys[V any](m map[string]V) []string {
