@@ -49,6 +49,11 @@ var knownBugs = []struct {
 			"the destination keeps old bytes and the state cache calls it synced",
 		func(f Failure) bool { return f.Suspect == SuspectStaleResume },
 	},
+	{
+		"short download: a RETR ended early with a clean close and 226 is accepted as the whole file " +
+			"(only with -faults=lie, a lying server or middlebox; --verify catches it)",
+		func(f Failure) bool { return f.Suspect == SuspectShortRetr },
+	},
 }
 
 func knownBug(f Failure) string {

@@ -3,6 +3,7 @@
 package crashtest
 
 import (
+	"os"
 	"path"
 	"sort"
 	"strings"
@@ -341,9 +342,14 @@ func (r *round) prepareFresh() (L, R *tree) {
 // editWhileDown changes the source side(s) between a failed run and the
 // next, as a user would while ferry is down: above all the files ferry was
 // moving (their temporaries lie on the destination), so that the next run
-// finds a leftover of an older version to resume, or not. The versions it
-// replaces are noted in r.superseded.
-func (r *round) editWhileDown(L, R *tree) {
+// finds a leftover of an older version to resume, or not.
+//
+// An edit starts from what the file holds now, which in two-way mode may
+// be what the failed run brought from the other side: when both sides
+// hold the same version, that version is the path's new base (ferry may
+// have recorded it as synced, so it need not survive the edit). The
+// versions edits replace are noted in r.superseded.
+func (r *round) editWhileDown(L, R, base *tree) {
 	r.poll.pause()
 	defer r.poll.start()
 	le, re := r.edit(r.local, L), r.edit(r.remote, R)
@@ -352,23 +358,25 @@ func (r *round) editWhileDown(L, R *tree) {
 		p  string
 	}
 	add := func(ed *editor, p string) {
-		if ed.t.files[p] != nil {
-			targets = append(targets, struct {
-				ed *editor
-				p  string
-			}{ed, p})
-		}
+		targets = append(targets, struct {
+			ed *editor
+			p  string
+		}{ed, p})
 	}
 	// Temporaries on the remote side are uploads of local files, and the
 	// other way round.
 	if r.mode != Pull {
 		for _, tmp := range temps(r.remote) {
-			add(le, realName(tmp))
+			if p := realName(tmp); L.files[p] != nil {
+				add(le, p)
+			}
 		}
 	}
 	if r.mode != Push {
 		for _, tmp := range temps(r.local) {
-			add(re, realName(tmp))
+			if p := realName(tmp); R.files[p] != nil {
+				add(re, p)
+			}
 		}
 	}
 	src := le
@@ -382,25 +390,50 @@ func (r *round) editWhileDown(L, R *tree) {
 		if r.rng.IntN(5) == 0 {
 			continue
 		}
-		old := tg.ed.t.files[tg.p]
-		r.superseded[tg.p] = append(r.superseded[tg.p], old)
+		other := re
+		if tg.ed == re {
+			other = le
+		}
+		old := r.actual(tg.ed.s, tg.p)
+		if o := r.actual(other.s, tg.p); old != nil && o != nil && old.sum == o.sum {
+			base.files[tg.p] = old
+			other.t.files[tg.p] = o
+		}
+		for _, v := range []*version{old, tg.ed.t.files[tg.p]} {
+			if v != nil {
+				r.superseded[tg.p] = append(r.superseded[tg.p], v)
+			}
+		}
 		var v *version
 		var b []byte
 		switch x := r.rng.Float64(); {
+		case old == nil:
+			v, b = r.reg.add(tg.p, r.prof.size(r.rng, &r.hugeLeft), r.rng)
 		case x < 0.6 && old.size > 0:
 			v, b = r.reg.derive(tg.p, old, "patch", 0, r.rng)
 		case x < 0.8:
 			v, b = r.reg.derive(tg.p, old, "append", old.size+1+r.rng.Int64N(old.size/2+4096), r.rng)
-		case x < 0.85 && old.size > 1:
+		case x < 0.9 && old.size > 1:
 			v, b = r.reg.derive(tg.p, old, "truncate", old.size/2+r.rng.Int64N(old.size/2), r.rng)
 		default:
 			v, b = r.reg.add(tg.p, r.prof.size(r.rng, &r.hugeLeft), r.rng)
 		}
 		tg.ed.check(tg.ed.s.write(tg.p, v, b))
 		tg.ed.t.files[tg.p] = v
+		tg.ed.t.addParents(tg.p)
 		r.editedDown[tg.p] = true
 		r.logf("  edited %s %s while ferry was down: %v -> %v", tg.ed.s.name, tg.p, old, v)
 	}
+}
+
+// actual returns the version side s holds at p now (nil: none, or bytes
+// that are no version, which the poller reports).
+func (r *round) actual(s *side, p string) *version {
+	b, err := os.ReadFile(s.abs(p))
+	if err != nil {
+		return nil
+	}
+	return r.reg.match(p, sha256Sum(b))
 }
 
 // temps lists ferry's temporaries on a side (relative paths).

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	gosync "sync"
 	"sync/atomic"
@@ -186,6 +187,7 @@ func (r *round) run(ctx context.Context) {
 		L, R = r.mutate(base)
 	} else {
 		L, R = r.prepareFresh()
+		base = newTree() // nothing synced; editWhileDown may learn bases
 	}
 	if len(r.failures) > 0 {
 		return
@@ -194,7 +196,7 @@ func (r *round) run(ctx context.Context) {
 	r.stats.Bytes = L.bytes() + R.bytes()
 	r.logf("trees ready: local %d files, remote %d files, base %v", len(L.files), len(R.files), base != nil)
 
-	if !r.faultedPhase(ctx, L, R) {
+	if !r.faultedPhase(ctx, L, R, base) {
 		return
 	}
 	r.checkFinal(L, R, base)
@@ -342,7 +344,7 @@ func (r *round) snapshots() (*snapshot, *snapshot, bool) {
 
 // faultedPhase runs ferry with faults (one to three runs), then without
 // until it succeeds; false when the round cannot go on.
-func (r *round) faultedPhase(ctx context.Context, L, R *tree) bool {
+func (r *round) faultedPhase(ctx context.Context, L, R, base *tree) bool {
 	kinds := r.faultKinds()
 	n := 1
 	if r.rng.Float64() < 0.3 {
@@ -367,7 +369,7 @@ func (r *round) faultedPhase(ctx context.Context, L, R *tree) bool {
 		}
 		done = res.ok()
 		if !done && r.rng.Float64() < 0.5+0.3*float64(min(1, r.resumable())) {
-			r.editWhileDown(L, R)
+			r.editWhileDown(L, R, base)
 		}
 		if done && i == 0 && res.landed == 0 && f.drop == "" {
 			learn(r.srv.Name(), r.mode, changes, work, res.took) // every fault missed
@@ -895,19 +897,50 @@ func twoWayLosses(L, R, base, F *tree, superseded map[string][]*version) (out, l
 
 // suspect names the known cause of the last failure when every path it
 // is about had a resumable leftover of an older version when ferry
-// started again (see staleLeft).
+// started again (see staleLeft), or was sent short behind a lying 226 by
+// ftptestd's lie fault.
 func (r *round) suspect(paths []string) {
 	if len(paths) == 0 {
 		return
 	}
+	lied := r.liedPaths()
+	stale, lie := true, true
 	for _, p := range paths {
-		if !r.staleLeft[origin(p)] {
-			return
+		stale = stale && r.staleLeft[origin(p)]
+		lie = lie && lied[origin(p)]
+	}
+	f := &r.failures[len(r.failures)-1]
+	switch {
+	case stale:
+		f.Suspect = SuspectStaleResume
+	case lie:
+		f.Suspect = SuspectShortRetr
+	default:
+		return
+	}
+	r.logf("  suspect: %s", f.Suspect)
+}
+
+// lieLine is how ftptestd logs a lie fault.
+var lieLine = regexp.MustCompile(`^lie session [0-9]+ (.*): [0-9]+ of [0-9]+ bytes`)
+
+// liedPaths returns the round's paths whose RETR ftptestd cut short with
+// a lying 226.
+func (r *round) liedPaths() map[string]bool {
+	m := map[string]bool{}
+	prefix := "/" + r.remoteDir + "/"
+	for _, l := range r.srv.FaultLog() {
+		if sm := lieLine.FindStringSubmatch(l); sm != nil && strings.HasPrefix(sm[1], prefix) {
+			m[strings.TrimPrefix(sm[1], prefix)] = true
 		}
 	}
-	r.failures[len(r.failures)-1].Suspect = SuspectStaleResume
-	r.logf("  suspect: %s", SuspectStaleResume)
+	return m
 }
+
+// SuspectShortRetr is a known ferry weakness (issue 10 report): a
+// download the server ends early with a clean close and 226 is taken as
+// the whole file (its size is not compared with the listing's).
+const SuspectShortRetr = "short-retr: a download cut short behind a 226 was renamed into place (sync/transfer.go takes the bytes received as the file's size)"
 
 // SuspectStaleResume is a known ferry bug (issue 10 report): a leftover
 // temporary of at least 1 MiB is resumed when its last 64 KiB match the
