@@ -105,7 +105,7 @@ func build(t *testing.T) {
 }
 
 // shortRounds is the short campaign: rounds per mode on each server.
-var shortRounds = map[string]int{"ftptest": 3, "vsftpd": 1, "pure-ftpd": 1, "proftpd": 1}
+var shortRounds = map[string]int{"ftptest": 6, "vsftpd": 2, "pure-ftpd": 2, "proftpd": 2}
 
 func TestCampaign(t *testing.T) {
 	if testing.Short() {

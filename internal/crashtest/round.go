@@ -654,9 +654,7 @@ func (r *round) ferry(ctx context.Context, label string, f runFaults) runResult 
 					r.countLanded(s.kind, &landed)
 				}
 				time.Sleep(s.pause)
-				if err := r.srv.Restart(context.WithoutCancel(ctx)); err != nil {
-					r.logf("restart server: %v", err)
-				}
+				r.restartServer(ctx)
 			}
 			r.logf("  strike at %v: %v", time.Since(start).Round(time.Millisecond), s)
 		}()
@@ -678,8 +676,8 @@ func (r *round) ferry(ctx context.Context, label string, f runFaults) runResult 
 	cancel()
 	wg.Wait()
 	res.landed = int(landed.Load())
-	if res.hung && r.srv.Restart(context.WithoutCancel(ctx)) != nil {
-		r.logf("restart server after a hang failed")
+	if res.hung {
+		r.restartServer(ctx)
 	}
 	var ee *exec.ExitError
 	switch {
@@ -720,6 +718,22 @@ func (r *round) ferry(ctx context.Context, label string, f runFaults) runResult 
 	r.lastRun = res.summary()
 	clear(r.editedDown)
 	return res
+}
+
+// restartServer starts the server again, trying a few times; a server
+// that stays down fails the round (a harness failure, not ferry's).
+func (r *round) restartServer(ctx context.Context) {
+	var err error
+	for try := 0; try < 5; try++ {
+		if err = r.srv.Restart(context.WithoutCancel(ctx)); err == nil {
+			return
+		}
+		r.logf("restart server: %v", err)
+		time.Sleep(200 * time.Millisecond)
+	}
+	// Called from a strike's goroutine under srvMu (the run's other
+	// strikes wait), or after them.
+	r.fail("harness", "the server did not come back: %v", err)
 }
 
 func firstLineWith(s, marker string) string {
