@@ -27,6 +27,7 @@ type Totals struct {
 	PollReads    int
 	PollBytes    int64
 	Conflicts    int
+	DupConflicts int
 	Leftovers    int
 	Stale        int
 	Notes        map[string]int
@@ -58,6 +59,7 @@ func (t *Totals) Add(s RoundStats, failures, known int) {
 	t.PollReads += s.PollReads
 	t.PollBytes += s.PollBytes
 	t.Conflicts += s.Conflicts
+	t.DupConflicts += s.DupConflicts
 	t.Leftovers += s.Leftovers
 	t.Stale += s.Stale
 	for _, n := range s.Notes {
@@ -83,14 +85,14 @@ func Report(ts []*Totals) string {
 		return ts[i].Mode < ts[j].Mode
 	})
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-10s %-5s %6s %6s %6s %7s %12s %12s %6s %10s %6s %6s %6s %9s %9s %8s\n",
-		"server", "mode", "rounds", "synced", "runs", "faulted", "kill(landed)", "restart(l.)", "net", "left(stale)", "rerun!", "confl", "fail", "MiB", "polledMiB", "time")
+	fmt.Fprintf(&b, "%-10s %-5s %6s %6s %6s %7s %12s %12s %6s %10s %6s %10s %6s %9s %9s %8s\n",
+		"server", "mode", "rounds", "synced", "runs", "faulted", "kill(landed)", "restart(l.)", "net", "left(stale)", "rerun!", "confl(dup)", "fail", "MiB", "polledMiB", "time")
 	for _, t := range ts {
-		fmt.Fprintf(&b, "%-10s %-5s %6d %6d %6d %7d %12s %12s %6d %10s %6d %6d %6s %9.1f %9.1f %8s\n",
+		fmt.Fprintf(&b, "%-10s %-5s %6d %6d %6d %7d %12s %12s %6d %10s %6d %10s %6s %9.1f %9.1f %8s\n",
 			t.Server, t.Mode, t.Rounds, t.SyncFirst, t.Runs, t.FaultedRuns,
 			fmt.Sprintf("%d(%d)", t.Strikes[FaultKill], t.Landed[FaultKill]),
 			fmt.Sprintf("%d(%d)", t.Strikes[FaultRestart], t.Landed[FaultRestart]),
-			t.NetFaults, fmt.Sprintf("%d(%d)", t.Leftovers, t.Stale), t.FailedRuns, t.Conflicts, fmt.Sprintf("%d/%d", t.Failures, t.Known),
+			t.NetFaults, fmt.Sprintf("%d(%d)", t.Leftovers, t.Stale), t.FailedRuns, fmt.Sprintf("%d(%d)", t.Conflicts, t.DupConflicts), fmt.Sprintf("%d/%d", t.Failures, t.Known),
 			float64(t.Bytes)/(1<<20), float64(t.PollBytes)/(1<<20), t.Took.Round(time.Second))
 	}
 	for _, t := range ts {
@@ -105,6 +107,6 @@ func Report(ts []*Totals) string {
 	b.WriteString("columns: synced = rounds that synced before mutating; faulted = runs planned with faults;\n" +
 		"kill/restart = timed faults planned (landed: ferry was still running); net = connection faults ftptestd injected;\n" +
 		"left(stale) = runs started with a resumable (>= 1 MiB) temporary (stale: its file edited while ferry was down);\n" +
-		"rerun! = unfaulted reruns that still failed; confl = conflict copies in final trees; fail = failures/known bugs among them\n")
+		"rerun! = unfaulted reruns that still failed; confl(dup) = conflict copies in final trees (dup: same bytes as the file they copy); fail = failures/known bugs among them\n")
 	return b.String()
 }

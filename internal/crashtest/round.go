@@ -80,10 +80,14 @@ type RoundStats struct {
 	PollReads   int
 	PollBytes   int64
 	Conflicts   int // conflict copies in the final trees
-	Leftovers   int // temporaries of at least 1 MiB (resumable) a run started with
-	Stale       int // of those, ones whose file was edited while ferry was down
-	Notes       []string
-	Duration    time.Duration
+	// DupConflicts counts conflict copies holding the same bytes as the
+	// file they copy: spurious conflicts, e.g. after a crash between an
+	// upload's rename and the setting of its mtime.
+	DupConflicts int
+	Leftovers    int // temporaries of at least 1 MiB (resumable) a run started with
+	Stale        int // of those, ones whose file was edited while ferry was down
+	Notes        []string
+	Duration     time.Duration
 }
 
 // Round runs one seeded round of mode against srv and returns its
@@ -819,9 +823,12 @@ func (r *round) checkFinal(L, R, base *tree) {
 			r.suspect(paths)
 		}
 	}
-	for p := range lm.files {
-		if origin(p) != p {
+	for p, v := range lm.files {
+		if o := origin(p); o != p {
 			r.stats.Conflicts++
+			if w := lm.files[o]; w != nil && w.sum == v.sum {
+				r.stats.DupConflicts++ // the same bytes under both names
+			}
 		}
 	}
 }
