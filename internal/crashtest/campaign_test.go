@@ -193,6 +193,9 @@ func TestCampaign(t *testing.T) {
 						}
 						t.Errorf("FAIL %v", f)
 					}
+					for _, n := range stats.Notes {
+						t.Logf("NOTE seed=%d mode=%s server=%s: %s", s, m, server, n)
+					}
 					byMode[m].Add(stats, len(fails), nKnown)
 					if *flagRounds > 20 && (i+1)%10 == 0 && m == modes[len(modes)-1] {
 						t.Logf("%s: %d rounds per mode done in %v", server, i+1, time.Since(started).Round(time.Second))
