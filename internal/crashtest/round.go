@@ -33,7 +33,7 @@ type Config struct {
 	Long     bool          // the long campaign's trees (bigger files, some of 16 MiB)
 	Faults   []string      // fault kinds to inject (those the server supports)
 	Deadline time.Duration // for each run of ferry
-	Keep     bool          // keep the folders of failed rounds
+	Keep     bool          // keep the folders of failed rounds (and of rounds with notes)
 	KeepAll  bool          // keep the folders of every round
 	RaceEnv  bool          // ferry was built with -race: set GORACE
 	Env      []string      // more environment for ferry
@@ -218,7 +218,7 @@ func (r *round) pollStats() (int, int64) {
 
 func (r *round) cleanup() {
 	r.poll.pause()
-	if (len(r.failures) > 0 && r.cfg.Keep) || r.cfg.KeepAll {
+	if (len(r.failures)+len(r.stats.Notes) > 0 && r.cfg.Keep) || r.cfg.KeepAll {
 		for i := range r.failures {
 			r.failures[i].Dir = r.dir
 		}
