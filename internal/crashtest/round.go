@@ -449,6 +449,20 @@ func (r *round) settle(ctx context.Context) {
 	if !ok {
 		return
 	}
+	// A server's own temporary (pure-ftpd's .pureftpd-upload.*, left by a
+	// server crash) is a file like any other to ferry: note when a run
+	// copied one.
+	for _, pair := range [][2]*snapshot{{before1, after1}, {before2, after2}} {
+		was := map[string]bool{}
+		for _, f := range pair[0].foreign {
+			was[f] = true
+		}
+		for _, f := range pair[1].foreign {
+			if !was[f] {
+				r.stats.Notes = append(r.stats.Notes, "a server's temporary was copied by the settling run: "+f)
+			}
+		}
+	}
 	d1, _ := diff("local before", before1, "local after", after1, 5, r.reg)
 	d2, _ := diff("remote before", before2, "remote after", after2, 5, r.reg)
 	d := append(d1, d2...)
