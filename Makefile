@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build test test-short demo fuzz bench bench-agent vet clean
+.PHONY: all build test test-short demo fuzz bench bench-agent vet clean crashtest
 
 all: build
 
@@ -40,6 +40,27 @@ SERVER ?= ftptest
 bench-agent: build
 	FERRY_AGENT_BENCH=1 FERRY_AGENT_BENCH_SERVER=$(SERVER) FERRY_BIN=$(CURDIR)/bin/ferry \
 		$(GO) test -count=1 -run TestAgentWatchBenchmark -v -timeout 60m ./cmd/ferry
+
+# make crashtest: the long crash-and-fault campaign of issue 10
+# (internal/crashtest): ROUNDS seeded rounds per mode and server, ferry
+# killed, servers killed and restarted, connections dropped, every file
+# checked while ferry runs. Failing rounds print a one-line replay and
+# keep their folders under CRASHWORK. DURATION caps each server's share
+# (e.g. 10m); SEED=0 picks a random first seed. make test runs a short,
+# fixed-seed version of the same test.
+ROUNDS    ?= 500
+MODES     ?= push,pull,sync
+SERVERS   ?= ftptest,vsftpd,pure-ftpd,proftpd
+FAULTS    ?= kill,restart,drop
+SEED      ?= 0
+DURATION  ?= 0
+CRASHWORK ?= $(CURDIR)/crashtest-work
+CRASHARGS ?=
+crashtest:
+	./scripts/install-ftp-servers.sh
+	FERRY_REQUIRE_FTP_SERVERS=1 $(GO) test ./internal/crashtest -run 'TestCampaign$$' -count=1 -timeout 0 -v -args \
+		-long -rounds=$(ROUNDS) -modes=$(MODES) -servers=$(SERVERS) -faults=$(FAULTS) -seed=$(SEED) \
+		-duration=$(DURATION) -keep -work=$(CRASHWORK) -report=$(CRASHWORK)/summary.txt $(CRASHARGS)
 
 vet:
 	$(GO) vet ./...

@@ -370,6 +370,10 @@ func ensureRemoteDir(ctx context.Context, c *ftp.Conn, dir string) error {
 // run, which saw only the changed paths' own temporaries) nothing is
 // removed.
 func (e *executor) cleanTemps(ctx context.Context, p *plan.Plan, local, remote map[string]int64, removeRest bool) {
+	e.loadTempNotes(ctx)
+	if removeRest {
+		e.dropStaleTempNotes(ctx, local, remote)
+	}
 	e.resumeUp, e.resumeDown = map[string]int64{}, map[string]int64{}
 	for _, a := range p.Actions {
 		switch a.Op {

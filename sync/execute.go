@@ -52,6 +52,9 @@ type executor struct {
 	// Leftover temporaries (by final path, with their sizes) that a
 	// transfer may resume; read-only during execution.
 	resumeUp, resumeDown map[string]int64
+	// tempNotes are the journal's notes of which version each leftover
+	// temporary holds (tempjournal.go), by kind and path; guarded by mu.
+	tempNotes map[string]JournalEntry
 
 	mu  gosync.Mutex
 	res *Result
@@ -235,6 +238,15 @@ func (e *executor) one(ctx context.Context, a plan.Action) bool {
 func (e *executor) finish(a plan.Action, rec plan.Record, n int64, err error) bool {
 	e.watch.progress()
 	e.rep.Done(a, n, err)
+	if err == nil {
+		// The temporary is in place under its real name: its note goes.
+		switch a.Op {
+		case plan.Upload:
+			e.dropTempNote(context.Background(), journalTempUp, a.Path)
+		case plan.Download:
+			e.dropTempNote(context.Background(), journalTempDown, a.Path)
+		}
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if err != nil {

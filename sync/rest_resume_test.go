@@ -3,6 +3,7 @@ package sync_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -38,14 +39,35 @@ func (l *restLog) got() []string {
 }
 
 // resumeRun runs one push or pull of local <-> /site on srv with a fresh
-// state cache.
-func resumeRun(t *testing.T, srv *ftptest.Server, mode ferrysync.Mode, local string) *ferrysync.Result {
+// state cache whose journal notes, as the interrupted run would have, that
+// the leftover temporary of big.bin holds version noted ("SIZE MTIME-NS").
+func resumeRun(t *testing.T, srv *ftptest.Server, mode ferrysync.Mode, local, noted string) *ferrysync.Result {
 	t.Helper()
-	res := ftptestRun(t, srv.Addr, mode, local, nil)
+	kind := "temp-up"
+	if mode == ferrysync.Pull {
+		kind = "temp-down"
+	}
+	res := ftptestRun(t, srv.Addr, mode, local, func(o *ferrysync.Options) {
+		js := journalled{o.Store.(*state.RootStore)}
+		if _, err := js.JournalAdd(context.Background(), kind, "big.bin", noted); err != nil {
+			t.Fatal(err)
+		}
+		o.Store = js
+	})
 	if len(res.Failed) > 0 {
 		t.Fatalf("failed actions: %v", res.Failed)
 	}
 	return res
+}
+
+// stamp is how the journal names a version: size and mtime (ns).
+func stamp(t *testing.T, p string, precision time.Duration) string {
+	t.Helper()
+	st, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%d %d", st.Size(), st.ModTime().Truncate(precision).UnixNano())
 }
 
 // ftptestRun runs one sync of local <-> /site on the ftptest server at
@@ -95,15 +117,21 @@ func resumeBytes(n int, seed uint64) []byte {
 func TestResumeLeftoverUpload(t *testing.T) {
 	const size, done = 5 << 20, 3 << 20
 	data := resumeBytes(size, 1)
+	// The file as it was before an edit of its first bytes: the leftover
+	// of an upload of that version ends like the new one, but is not a
+	// prefix of it.
+	edited := append([]byte("an edit before the end"), data[22:]...)
 	cases := []struct {
-		name     string
-		opts     ftptest.Options
-		leftover []byte
-		wantRest []string
+		name      string
+		opts      ftptest.Options
+		leftover  []byte
+		noteOther bool // the journal notes another version than the file's
+		wantRest  []string
 	}{
-		{"prefix resumed", ftptest.Options{}, data[:done], []string{"3080192", "3145728"}},
-		{"server refuses REST STOR", ftptest.Options{RefuseRestSTOR: true}, data[:done], []string{"3080192", "3145728"}},
-		{"not a prefix", ftptest.Options{}, resumeBytes(done, 2), []string{"3080192"}},
+		{"prefix resumed", ftptest.Options{}, data[:done], false, []string{"3080192", "3145728"}},
+		{"server refuses REST STOR", ftptest.Options{RefuseRestSTOR: true}, data[:done], false, []string{"3080192", "3145728"}},
+		{"not a prefix", ftptest.Options{}, resumeBytes(done, 2), false, []string{"3080192"}},
+		{"leftover of an older version with the same end", ftptest.Options{}, edited[:done], true, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -119,7 +147,11 @@ func TestResumeLeftoverUpload(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(srv.Root, "site", ".big.bin.ferry-tmp"), tc.leftover, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			res := resumeRun(t, srv, ferrysync.Push, local)
+			noted := stamp(t, filepath.Join(local, "big.bin"), 0)
+			if tc.noteOther {
+				noted = fmt.Sprintf("%d %d", size, time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC).UnixNano())
+			}
+			res := resumeRun(t, srv, ferrysync.Push, local, noted)
 			if res.FilesUp != 1 {
 				t.Errorf("FilesUp = %d, want 1", res.FilesUp)
 			}
@@ -164,7 +196,7 @@ func TestResumeLeftoverDownload(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(local, ".big.bin.ferry-tmp"), tc.leftover, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			res := resumeRun(t, srv, ferrysync.Pull, local)
+			res := resumeRun(t, srv, ferrysync.Pull, local, stamp(t, filepath.Join(srv.Root, "site", "big.bin"), time.Second))
 			if res.FilesDown != 1 || res.BytesDown != size {
 				t.Errorf("FilesDown = %d, BytesDown = %d; want 1, %d", res.FilesDown, res.BytesDown, size)
 			}

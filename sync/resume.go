@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/ferrysync/ferry/sync/ftp"
+	"github.com/ferrysync/ferry/sync/plan"
 )
 
 // Resuming interrupted transfers. A leftover temporary of a killed run is
@@ -20,11 +21,13 @@ const (
 	overlap   = 64 << 10
 )
 
-// uploadOffset returns where an upload of rel (local file f of size size)
-// may resume in its remote temporary, or 0.
-func (e *executor) uploadOffset(ctx context.Context, c *ftp.Conn, rel string, f *os.File, size int64) int64 {
-	have := e.resumeUp[rel]
-	if have < resumeMin || have >= size || e.pool.Profile().NoRestStor || e.pool.Profile().NoRestRetr {
+// uploadOffset returns where an upload of rel (local file f, version
+// local) may resume in its remote temporary, or 0. The temporary must be
+// noted as holding this version (tempjournal.go), and its end must match.
+func (e *executor) uploadOffset(ctx context.Context, c *ftp.Conn, rel string, f *os.File, local plan.Meta) int64 {
+	have, size := e.resumeUp[rel], local.Size
+	if have < resumeMin || have >= size || e.pool.Profile().NoRestStor || e.pool.Profile().NoRestRetr ||
+		!e.tempHolds(journalTempUp, rel, local) {
 		return 0
 	}
 	from := have - overlap
@@ -44,19 +47,20 @@ func (e *executor) uploadOffset(ctx context.Context, c *ftp.Conn, rel string, f 
 	return have
 }
 
-// resumeDownload prepares the local temporary of rel for a download: it
-// returns the file opened for writing and the offset to RETR from. When a
-// big enough leftover exists, the download restarts overlap bytes before
-// its end, and checkOverlap (called with the first bytes received)
-// confirms the leftover is a prefix of the remote file.
-func (e *executor) resumeDownload(rel string) (f *os.File, offset int64, err error) {
+// resumeDownload prepares the local temporary of rel for a download of
+// version remote: it returns the file opened for writing and the offset to
+// RETR from. When a big enough leftover noted as holding that version
+// exists, the download restarts overlap bytes before its end, and
+// overlapWriter (given the first bytes received) confirms the leftover is
+// a prefix of the remote file.
+func (e *executor) resumeDownload(rel string, remote plan.Meta) (f *os.File, offset int64, err error) {
 	d, base, err := e.dirs.dir(rel)
 	if err != nil {
 		return nil, 0, fmt.Errorf("local folder of %s: %w", rel, err)
 	}
 	tmp := tempName(base)
 	have := e.resumeDown[rel]
-	if have >= resumeMin && !e.pool.Profile().NoRestRetr {
+	if have >= resumeMin && !e.pool.Profile().NoRestRetr && e.tempHolds(journalTempDown, rel, remote) {
 		f, err := d.OpenFile(tmp, os.O_RDWR, 0)
 		if err == nil {
 			return f, have - overlap, nil

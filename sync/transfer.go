@@ -134,7 +134,10 @@ func (e *executor) upload(ctx context.Context, c *ftp.Conn, a plan.Action) (rec 
 		// in a write of their own (one wait).
 		e.commitLane(ctx, c, l, "")
 	}
-	off := e.uploadOffset(ctx, c, a.Path, f, local.Size)
+	off := e.uploadOffset(ctx, c, a.Path, f, local)
+	if off == 0 {
+		e.noteTemp(ctx, journalTempUp, a.Path, local)
+	}
 	n, err = e.stor(ctx, c, a, f, tmp, off, local.Size, l)
 	if err != nil {
 		return plan.Record{}, n, false, err
@@ -385,9 +388,12 @@ const syncAlone = 1 << 20
 // will (see syncAlone), and says which in synced. It returns the file's
 // size.
 func (e *executor) retr(ctx context.Context, c *ftp.Conn, a plan.Action, exact bool) (n int64, mtime time.Time, synced bool, err error) {
-	f, off, err := e.resumeDownload(a.Path)
+	f, off, err := e.resumeDownload(a.Path, a.Remote)
 	if err != nil {
 		return 0, time.Time{}, false, err
+	}
+	if off == 0 {
+		e.noteTemp(ctx, journalTempDown, a.Path, a.Remote)
 	}
 	src := e.remotePath(a.Path)
 	resumed := off > 0

@@ -316,3 +316,40 @@ func TestEnvAndRestart(t *testing.T) {
 		t.Errorf("MDTM after Restart under TZ=America/New_York = %s, want %s", got, want)
 	}
 }
+
+// TestRelaunchAfterKill: a killed server (daemon and sessions) comes back
+// on the same port with the same folder, and the test's cleanup still
+// stops it.
+func TestRelaunchAfterKill(t *testing.T) {
+	for _, kind := range Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			s := Start(t, kind, Options{})
+			s.WriteFile(t, "kept.txt", []byte("kept"), time.Time{})
+			c := dial(t, s)
+			c.login(s)
+			oldPID := s.PID
+			if err := s.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			if members := groupMembers(oldPID); len(members) > 0 {
+				t.Errorf("process group %d still has members %v after Kill", oldPID, members)
+			}
+			if conn, err := net.DialTimeout("tcp", s.Addr(), time.Second); err == nil {
+				conn.Close()
+				t.Errorf("%s still accepts connections after Kill", s.Addr())
+			}
+			if err := s.Relaunch(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if s.PID == oldPID {
+				t.Errorf("PID %d unchanged by Relaunch", s.PID)
+			}
+			c = dial(t, s)
+			c.login(s)
+			if n := c.size("kept.txt"); n != 4 {
+				t.Errorf("SIZE kept.txt = %d after Relaunch, want 4", n)
+			}
+		})
+	}
+}

@@ -64,7 +64,7 @@ type Server struct {
 	// IP:127.0.0.1 and DNS:localhost) to trust; TLS only, else "".
 	CAFile   string
 	TLS      bool
-	PID      int    // the daemon, leader of its own process group
+	PID      int    // the daemon, leader of its own process group (a new one after Restart)
 	UID, GID int    // the system user the sessions run as
 	PasvMin  int    // first passive port of this instance
 	PasvMax  int    // last passive port of this instance
@@ -193,6 +193,35 @@ func (s *Server) Restart(t testing.TB, opts Options) {
 	if err := s.launch(t.Context()); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Kill ends the server as a crash would: SIGKILL to its whole process group
+// (the daemon and the sessions it forked), without a chance to clean up,
+// and waits until the group is gone. Its ports and folder stay claimed:
+// [Server.Relaunch] brings it back. Killing a killed server does nothing.
+// Kill, Relaunch and Restart must not be called concurrently.
+func (s *Server) Kill() error {
+	if s.cmd == nil {
+		return nil
+	}
+	if err := syscall.Kill(-s.PID, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("ftpd: kill %s (pid %d): %w", s.Kind, s.PID, err)
+	}
+	<-s.exited
+	s.cmd = nil
+	return s.killGroup()
+}
+
+// Relaunch kills the server if it runs (as a crash would, see Kill) and
+// starts it again with the same options, ports and folder (what the killed
+// instance left in Root stays), returning once it answers 220. PID is the
+// new daemon's. Restart, by contrast, stops it cleanly and may change its
+// options.
+func (s *Server) Relaunch(ctx context.Context) error {
+	if err := s.Kill(); err != nil {
+		return err
+	}
+	return s.launch(ctx)
 }
 
 // makeDir creates the instance folder (mode 0755, so that the session user

@@ -2,10 +2,14 @@
 // loopback port until SIGTERM or SIGINT. It is for demos and manual
 // testing (make demo), not for production.
 //
-//	ftptestd -root DIR [-user u -pass p] [-tls none|explicit|implicit] [-addr-file FILE] [-v]
+//	ftptestd -root DIR [-user u -pass p] [-tls none|explicit|implicit] [-addr 127.0.0.1:PORT]
+//	         [-addr-file FILE] [-faults SCRIPT] [-v]
 //
 // It prints the server's URL (ftp://u:p@127.0.0.1:PORT/) on stdout and, with
-// -addr-file, writes it to FILE. With TLS it writes the server's
+// -addr-file, writes it to FILE. -addr chooses the port (a free one by
+// default), so that a killed server can be started again where its clients
+// expect it. -faults injects network faults at random (see faults.go): the
+// crash campaign of internal/crashtest uses it. With TLS it writes the server's
 // self-signed certificate (a CA file for the client) to FILE.pem, or to
 // stderr without -addr-file. Exit status: 0 after a clean stop, 2 for bad
 // flags, 1 otherwise.
@@ -26,8 +30,8 @@ import (
 )
 
 type options struct {
-	root, user, pass, tls, addrFile string
-	verbose                         bool
+	root, user, pass, tls, addr, addrFile, faults string
+	verbose                                       bool
 }
 
 func main() {
@@ -36,7 +40,9 @@ func main() {
 	flag.StringVar(&o.user, "user", ftptest.DefaultUser, "login name")
 	flag.StringVar(&o.pass, "pass", ftptest.DefaultPassword, "password")
 	flag.StringVar(&o.tls, "tls", "none", "TLS mode: none, explicit or implicit")
+	flag.StringVar(&o.addr, "addr", "", "listen on this address (default 127.0.0.1 and a free port)")
 	flag.StringVar(&o.addrFile, "addr-file", "", "also write the URL to this file")
+	flag.StringVar(&o.faults, "faults", "", "inject network faults: seed=N,drop=P,cut=P,cutms=MS,retr=P,lie=P,max=N")
 	flag.BoolVar(&o.verbose, "v", false, "log the FTP dialogue to stderr (passwords masked)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -72,7 +78,18 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if o.verbose {
 		opts.Logf = log.New(os.Stderr, "", log.LstdFlags).Printf
 	}
-	srv := ftptest.NewServer(o.root, opts)
+	if o.faults != "" {
+		f, err := parseFaults(o.faults, o.root, os.Stderr)
+		if err != nil {
+			return usageError("-faults: " + err.Error())
+		}
+		opts.Hook = f.hook
+	}
+	srv := ftptest.NewUnstartedServer(o.root, opts)
+	srv.Addr = o.addr
+	if err := startServer(srv); err != nil {
+		return err
+	}
 	defer srv.Close()
 	// Files first: whoever reads the URL on stdout may look for them.
 	if o.addrFile != "" {
@@ -89,6 +106,18 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 	fmt.Fprintln(out, srv.URL())
 	<-ctx.Done()
+	return nil
+}
+
+// startServer starts srv, turning Start's panic (the address is taken,
+// say) into an error.
+func startServer(srv *ftptest.Server) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	srv.Start()
 	return nil
 }
 

@@ -19,6 +19,8 @@ import (
 // stop it with Close. Its methods are safe for concurrent use.
 type Server struct {
 	// Addr is the "127.0.0.1:port" the server listens on, set by Start.
+	// Set before Start (see NewUnstartedServer), it chooses the address:
+	// a restarted server can come back on the port its clients know.
 	Addr string
 	// Root is the directory served, as given to NewServer.
 	Root string
@@ -74,8 +76,8 @@ func (s *Server) localTime() *time.Location {
 }
 
 // Start opens the root, generates the TLS certificate when Options.TLS asks
-// for one, listens on 127.0.0.1:0 and starts serving. It panics on failure
-// or when called twice.
+// for one, listens on s.Addr (127.0.0.1:0, a free port, when empty) and
+// starts serving. It panics on failure or when called twice.
 func (s *Server) Start() {
 	if err := s.start(); err != nil {
 		panic("ftptest: " + err.Error())
@@ -99,7 +101,11 @@ func (s *Server) start() error {
 			return fmt.Errorf("start: %w", err)
 		}
 	}
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	addr := s.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp4", addr)
 	if err != nil {
 		root.Close()
 		return fmt.Errorf("start: listen: %w", err)

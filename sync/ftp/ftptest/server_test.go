@@ -640,3 +640,22 @@ func TestMaxLoginsCode530(t *testing.T) {
 		t.Error("connection open after the 530")
 	}
 }
+
+func TestRestartOnTheSameAddr(t *testing.T) {
+	dir := t.TempDir()
+	first := NewServer(dir, Options{Logf: t.Logf})
+	addr := first.Addr
+	c := dial(t, first)
+	c.must(331, "USER test")
+	first.Close()
+	second := NewUnstartedServer(dir, Options{Logf: t.Logf})
+	second.Addr = addr
+	second.Start()
+	t.Cleanup(second.Close)
+	if second.Addr != addr {
+		t.Fatalf("restarted on %s, want %s", second.Addr, addr)
+	}
+	c = dial(t, second)
+	c.must(331, "USER test")
+	c.must(230, "PASS test")
+}
