@@ -159,3 +159,23 @@ func TestChangeOnlyRunFallsBackOnABigBurst(t *testing.T) {
 		t.Errorf("new nested folder: change-only %v, actions %q", res.ChangeOnly, got)
 	}
 }
+
+// TestFullRunRemovesAKilledProbesFolder: the scratch folder a killed time
+// zone probe left on the server is never synced, and a full run removes it.
+func TestFullRunRemovesAKilledProbesFolder(t *testing.T) {
+	ctx := context.Background()
+	tg := startTarget(t, "ftptest", ftptest.Options{})
+	j := newJob(t, tg, "/p")
+	writeTree(t, j.local, []node{{Path: "a", Data: []byte("a")}})
+	tg.seed(t, "/p", []node{{Path: ".ferry-probe-0123456789ab/zone", Data: []byte("z")}})
+	res := j.mustRun(ctx, t, ferrysync.Push, func(o *ferrysync.Options) { o.Delete = true })
+	if got := actions(res); strings.Join(got, ",") != "upload a" {
+		t.Errorf("actions %q, want only upload a (the probe folder is not synced)", got)
+	}
+	if _, err := os.Stat(filepath.Join(j.remoteDisk(), ".ferry-probe-0123456789ab")); !os.IsNotExist(err) {
+		t.Errorf("the killed probe's folder is still there: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(j.local, ".ferry-probe-0123456789ab")); !os.IsNotExist(err) {
+		t.Errorf("the probe folder was copied locally: %v", err)
+	}
+}

@@ -228,6 +228,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	ex.batch = newSyncBatch(ex, o.Local)
 	defer ex.batch.close()
 	ex.cleanTemps(ctx, p, local.Temps, remote.Temps, !changeOnlyRan)
+	ex.removeProbeDirs(ctx, remote.ProbeDirs)
 	ex.execute(ctx, p)
 	// Flushed even when ctx was cancelled: the records of the actions done
 	// before the interruption must survive it.
@@ -362,6 +363,25 @@ func ensureRemoteDir(ctx context.Context, c *ftp.Conn, dir string) error {
 		return fmt.Errorf("creating remote folder %s: %w", dir, err)
 	}
 	return nil
+}
+
+// removeProbeDirs removes the scratch folders that killed probes left
+// (relative paths), warning about those it cannot.
+func (e *executor) removeProbeDirs(ctx context.Context, dirs []string) {
+	if len(dirs) == 0 {
+		return
+	}
+	c, err := e.pool.Get(ctx)
+	if err != nil {
+		e.warn(fmt.Errorf("removing a killed probe's folder: %w", err))
+		return
+	}
+	defer e.pool.Put(c)
+	for _, d := range dirs {
+		if err := c.RemoveProbeDir(ctx, e.remotePath(d)); err != nil {
+			e.warn(fmt.Errorf("removing a killed probe's folder %s: %w", d, err))
+		}
+	}
 }
 
 // cleanTemps removes leftover temporaries of an interrupted run, except

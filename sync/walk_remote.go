@@ -37,6 +37,9 @@ type Walk struct {
 	// Temps are leftover temporary files of ferry (relative paths) with
 	// their sizes; they are not in Tree.
 	Temps map[string]int64
+	// ProbeDirs are scratch folders of killed probes (ftp.IsProbeDir),
+	// relative paths; not in Tree.
+	ProbeDirs []string
 	// Listings is how many folder listings were made (retries included),
 	// Conns on how many connections at most.
 	Listings, Conns int
@@ -295,7 +298,11 @@ func (w *remoteWalker) add(dir string, entries []ftp.Entry, err error) {
 		}
 		isDir := e.Type == ftp.TypeDir
 		if isDir && ftp.IsProbeDir(e.Name) {
-			continue // a probe's temporary folder, never synced
+			// A probe's scratch folder, never synced; one a walk finds was
+			// left by a probe that was killed (a run's own probe is over
+			// before its walk), and the run removes it.
+			w.out.ProbeDirs = append(w.out.ProbeDirs, rel)
+			continue
 		}
 		if w.keep != nil && !w.keep(rel) {
 			continue

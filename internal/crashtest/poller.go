@@ -87,6 +87,9 @@ func (p *poller) setPhase(s string) { p.phase.Store(s) }
 func (p *poller) pass() {
 	for _, s := range p.sides {
 		filepath.WalkDir(s.root, func(abs string, d fs.DirEntry, err error) error {
+			if err == nil && d.IsDir() && isFerryProbeDir(d.Name()) {
+				return filepath.SkipDir // ferry's scratch folder, never a synced file
+			}
 			if err != nil || d.IsDir() || !d.Type().IsRegular() {
 				return nil // vanished, or a folder: nothing to read
 			}

@@ -301,6 +301,13 @@ func isFerryTemp(base string) bool {
 	return strings.HasPrefix(base, ".") && strings.HasSuffix(base, ".ferry-tmp")
 }
 
+// isFerryProbeDir reports whether base is the name of the scratch folder
+// ferry makes to measure a server's time zone (.ferry-probe-RANDOM); it
+// counts as a temporary: gone after a successful run.
+func isFerryProbeDir(base string) bool {
+	return strings.HasPrefix(base, ".ferry-probe-")
+}
+
 // isServerTemp reports whether base is a server's own upload temporary.
 func isServerTemp(base string) bool {
 	return strings.HasPrefix(base, ".pureftpd-upload.") || base == ".crashtest-write.tmp"
@@ -319,6 +326,9 @@ func (s *side) scan() (*snapshot, error) {
 		}
 		rel = filepath.ToSlash(rel)
 		switch {
+		case d.IsDir() && isFerryProbeDir(d.Name()):
+			snap.temps = append(snap.temps, rel)
+			return filepath.SkipDir
 		case d.IsDir():
 			snap.dirs[rel] = true
 		case isFerryTemp(d.Name()):

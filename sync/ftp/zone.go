@@ -139,6 +139,26 @@ func (e *LeftoverError) Error() string {
 
 func (e *LeftoverError) Unwrap() error { return e.Err }
 
+// RemoveProbeDir removes the scratch folder dir of a probe that was killed
+// before it could: the files in it, then the folder. It refuses a folder
+// whose name is not a probe's.
+func (c *Conn) RemoveProbeDir(ctx context.Context, dir string) error {
+	if !IsProbeDir(pathpkg.Base(dir)) {
+		return fmt.Errorf("%s is not a probe's folder", dir)
+	}
+	entries, err := c.List(ctx, dir)
+	if err != nil {
+		return err
+	}
+	d := &probeDir{c: c, path: dir}
+	for _, e := range entries {
+		if e.Type == TypeFile {
+			d.files = append(d.files, pathpkg.Join(dir, e.Name))
+		}
+	}
+	return d.remove(ctx)
+}
+
 // probeDir is a temporary folder of a probe and the files put in it.
 type probeDir struct {
 	c     *Conn
