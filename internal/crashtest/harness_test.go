@@ -21,7 +21,11 @@ func TestMain(m *testing.M) {
 	if mode := os.Getenv("CRASHTEST_FAKE"); mode != "" {
 		os.Exit(fakeFerry(mode, os.Args[1:]))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
 }
 
 func TestOrigin(t *testing.T) {
