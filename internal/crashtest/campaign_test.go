@@ -61,6 +61,7 @@ func knownBug(f Failure) string {
 
 var (
 	buildOnce       gosync.Once
+	binDir          string // holds ferryBin and tdBin; removed by TestMain
 	ferryBin, tdBin string
 	buildErr        error
 )
@@ -73,6 +74,7 @@ func build(t *testing.T) {
 			buildErr = err
 			return
 		}
+		binDir = dir
 		goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
 		if _, err := os.Stat(goBin); err != nil {
 			goBin = "go"

@@ -21,7 +21,11 @@ func TestMain(m *testing.M) {
 	if mode := os.Getenv("CRASHTEST_FAKE"); mode != "" {
 		os.Exit(fakeFerry(mode, os.Args[1:]))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
 }
 
 func TestOrigin(t *testing.T) {
@@ -78,18 +82,30 @@ func TestPollerSeesInPlaceWrites(t *testing.T) {
 	}
 	p := newPoller(reg, s)
 	p.start()
-	time.Sleep(20 * time.Millisecond)
+	// settle waits until the poller has made two more passes.
+	settle := func() {
+		t.Helper()
+		n, _, _ := p.stats()
+		deadline := time.Now().Add(10 * time.Second)
+		for m := n; m < n+2; m, _, _ = p.stats() {
+			if time.Now().After(deadline) {
+				t.Fatal("the poller makes no passes")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	settle()
 	if v := p.takeViolations(); len(v) > 0 {
 		t.Fatalf("violations on a whole version: %v", v)
 	}
 	// A temporary is never read; a rename into place is fine.
-	v2, b2 := reg.add("dir/a b.txt", 1<<19, rng)
+	_, b2 := reg.add("dir/a b.txt", 1<<19, rng)
 	tmp := s.abs("dir/.a b.txt.ferry-tmp")
 	os.WriteFile(tmp, b2[:100], 0o644)
-	time.Sleep(20 * time.Millisecond)
+	settle()
 	os.WriteFile(tmp, b2, 0o644)
 	os.Rename(tmp, s.abs("dir/a b.txt"))
-	time.Sleep(20 * time.Millisecond)
+	settle()
 	if v := p.takeViolations(); len(v) > 0 {
 		t.Fatalf("violations on temporaries and renames: %v", v)
 	}
@@ -99,16 +115,15 @@ func TestPollerSeesInPlaceWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Write(b1[:len(b1)/2])
-	time.Sleep(50 * time.Millisecond)
+	settle()
 	f.Write(b1[len(b1)/2:])
 	f.Close()
-	time.Sleep(20 * time.Millisecond)
+	settle()
 	p.pause()
 	v := p.takeViolations()
 	if len(v) == 0 || !strings.Contains(v[0], "partial") {
 		t.Errorf("violations %q, want a partial file", v)
 	}
-	_ = v2
 }
 
 func TestTwoWayLosses(t *testing.T) {
@@ -190,6 +205,7 @@ func fakeFerry(mode string, args []string) int {
 	remote := filepath.Join(os.Getenv("CRASHTEST_FAKE_ROOT"), u.Path)
 	os.RemoveAll(remote)
 	os.MkdirAll(remote, 0o755)
+	slow := false
 	filepath.WalkDir(local, func(p string, d os.DirEntry, err error) error {
 		rel, _ := filepath.Rel(local, p)
 		dst := filepath.Join(remote, rel)
@@ -200,9 +216,12 @@ func fakeFerry(mode string, args []string) int {
 		b, _ := os.ReadFile(p)
 		info, _ := d.Info()
 		switch {
-		case mode == "inplace" && len(b) > 1:
+		case mode == "inplace" && len(b) > 1 && !slow:
+			// Half a file under its real name for long enough that the
+			// poller (every 2 ms) cannot miss it, even on a busy machine.
+			slow = true
 			os.WriteFile(dst, b[:len(b)/2], 0o644)
-			time.Sleep(30 * time.Millisecond)
+			time.Sleep(500 * time.Millisecond)
 			os.WriteFile(dst, b, 0o644)
 		case mode == "leftover":
 			os.WriteFile(filepath.Join(filepath.Dir(dst), "."+filepath.Base(dst)+".ferry-tmp"), b[:len(b)/2], 0o644)
