@@ -1,12 +1,15 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -113,6 +116,8 @@ func textOf(sel string) string {
 // a transfer in flight shows its progress bar, kept conflicts show (and
 // are counted in /metrics), the page fits a phone, and a form on another
 // origin cannot make a run.
+var updateScreenshot = flag.Bool("update-screenshot", false, "rewrite docs/status-page.png from the browser test")
+
 func TestBrowserStatusPage(t *testing.T) {
 	ctx := browser(t)
 	release := make(chan struct{})
@@ -171,6 +176,18 @@ func TestBrowserStatusPage(t *testing.T) {
 	flight := js[string](t, ctx, textOf(site+` [data-f="transfers"]`))
 	if !strings.Contains(flight, "videos/big.mp4") || !strings.Contains(flight, "25% of 4.0 MiB") {
 		t.Errorf("the transfer reads %q", flight)
+	}
+	// The README's picture of the page: both jobs, a transfer under way,
+	// kept conflicts (go test ./agent/web -run TestBrowserStatusPage
+	// -update-screenshot rewrites docs/status-page.png).
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil || !bytes.HasPrefix(shot, []byte("\x89PNG")) {
+		t.Fatalf("screenshot: %d bytes, %v", len(shot), err)
+	}
+	if *updateScreenshot {
+		if err := os.WriteFile(filepath.Join("..", "..", "docs", "status-page.png"), shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	release <- struct{}{}
 	waitJS(t, ctx, "the transfer is gone when done", `document.querySelector('`+site+` [data-f="transfers-box"]').hidden`)
