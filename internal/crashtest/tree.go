@@ -308,9 +308,13 @@ func isFerryProbeDir(base string) bool {
 	return strings.HasPrefix(base, ".ferry-probe-")
 }
 
-// isServerTemp reports whether base is a server's own upload temporary.
+// isServerTemp reports whether base is a server's own temporary:
+// pure-ftpd's upload file and the file it renames through when RNTO
+// replaces an existing name (.pureftpd-rename.PID.RANDOM, which holds the
+// renamed file's bytes for a moment).
 func isServerTemp(base string) bool {
-	return strings.HasPrefix(base, ".pureftpd-upload.") || base == ".crashtest-write.tmp"
+	return strings.HasPrefix(base, ".pureftpd-upload.") || strings.HasPrefix(base, ".pureftpd-rename.") ||
+		base == ".crashtest-write.tmp"
 }
 
 // scan reads a side: every file's hash, every folder, the temporaries.
