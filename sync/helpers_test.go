@@ -376,8 +376,9 @@ func (j *job) mustRun(ctx context.Context, t *testing.T, mode ferrysync.Mode, ed
 	return res
 }
 
-// stateLen returns how many records the job's state cache holds.
-func (j *job) stateLen(ctx context.Context, t *testing.T) int {
+// withStore opens the job's state cache, binds its root and hands the
+// store to fn; both are closed afterwards.
+func (j *job) withStore(ctx context.Context, t *testing.T, fn func(*state.RootStore)) {
 	t.Helper()
 	db, err := state.Open(ctx, j.state)
 	if err != nil {
@@ -389,11 +390,26 @@ func (j *job) stateLen(ctx context.Context, t *testing.T) int {
 		t.Fatal(err)
 	}
 	defer store.Close(ctx)
-	st, err := store.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(st)
+	fn(store)
+}
+
+// records loads the job's state cache.
+func (j *job) records(ctx context.Context, t *testing.T) plan.State {
+	t.Helper()
+	var st plan.State
+	j.withStore(ctx, t, func(s *state.RootStore) {
+		var err error
+		if st, err = s.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return st
+}
+
+// stateLen returns how many records the job's state cache holds.
+func (j *job) stateLen(ctx context.Context, t *testing.T) int {
+	t.Helper()
+	return len(j.records(ctx, t))
 }
 
 // actions lists a result's plan as "op path" strings, sorted, leaving out

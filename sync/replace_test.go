@@ -18,20 +18,13 @@ import (
 // journal returns the job's pending journal entries.
 func (j *job) journal(ctx context.Context, t *testing.T) []state.JournalEntry {
 	t.Helper()
-	db, err := state.Open(ctx, j.state)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	store, err := db.Bind(ctx, j.local, j.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close(ctx)
-	es, err := store.Journal(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var es []state.JournalEntry
+	j.withStore(ctx, t, func(s *state.RootStore) {
+		var err error
+		if es, err = s.Journal(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
 	return es
 }
 

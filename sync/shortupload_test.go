@@ -1,7 +1,6 @@
 package sync_test
 
 import (
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -10,31 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferrysync/ferry/state"
 	ferrysync "github.com/ferrysync/ferry/sync"
 	"github.com/ferrysync/ferry/sync/ftp/ftptest"
-	"github.com/ferrysync/ferry/sync/plan"
 )
-
-// records loads the job's state cache.
-func (j *job) records(ctx context.Context, t *testing.T) plan.State {
-	t.Helper()
-	db, err := state.Open(ctx, j.state)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	store, err := db.Bind(ctx, j.local, j.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close(ctx)
-	st, err := store.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
 
 // TestUploadCutShortNotPublished is issue 10's "partial file published
 // under its real name, reported as success": a server dropped an upload's
