@@ -173,38 +173,47 @@ func (l *jobLoop) loop(ctx context.Context) {
 	}
 	armSchedule()
 
+	// What each trigger does to pending; the same whether it was ready
+	// already or waited for.
+	onSchedule := func() {
+		pending.add(job.TriggerSchedule, true, nil)
+		armSchedule()
+	}
+	onManual := func() { pending.add(job.TriggerManual, true, nil) }
+	onWatch := func() {
+		if l.takeChanges(&pending) {
+			armSchedule()
+		}
+	}
+	onSetup := func() {
+		setupC = nil
+		l.watchSetupDone(&pending)
+		armSchedule()
+	}
+	onRetry := func() {
+		retryC = nil
+		pending.merge(retry)
+		retry = request{}
+		reg.live(l.name(), func(s *JobStatus) { s.RetryAt = time.Time{} })
+	}
+
 	for {
 		// Gather every trigger that is ready, without waiting.
+	gather:
 		for {
-			got := false
 			select {
 			case <-schedC:
-				pending.add(job.TriggerSchedule, true, nil)
-				armSchedule()
-				got = true
+				onSchedule()
 			case <-l.manual:
-				pending.add(job.TriggerManual, true, nil)
-				got = true
+				onManual()
 			case <-watchReady:
-				if l.takeChanges(&pending) {
-					armSchedule()
-				}
-				got = true
+				onWatch()
 			case <-setupC:
-				setupC = nil
-				l.watchSetupDone(&pending)
-				armSchedule()
-				got = true
+				onSetup()
 			case <-retryC:
-				retryC = nil
-				pending.merge(retry)
-				retry = request{}
-				reg.live(l.name(), func(s *JobStatus) { s.RetryAt = time.Time{} })
-				got = true
+				onRetry()
 			default:
-			}
-			if !got {
-				break
+				break gather
 			}
 		}
 		l.showQueued(pending)
@@ -234,23 +243,15 @@ func (l *jobLoop) loop(ctx context.Context) {
 		case <-l.stop:
 			return
 		case <-schedC:
-			pending.add(job.TriggerSchedule, true, nil)
-			armSchedule()
+			onSchedule()
 		case <-l.manual:
-			pending.add(job.TriggerManual, true, nil)
+			onManual()
 		case <-watchReady:
-			if l.takeChanges(&pending) {
-				armSchedule()
-			}
+			onWatch()
 		case <-setupC:
-			setupC = nil
-			l.watchSetupDone(&pending)
-			armSchedule()
+			onSetup()
 		case <-retryC:
-			retryC = nil
-			pending.merge(retry)
-			retry = request{}
-			reg.live(l.name(), func(s *JobStatus) { s.RetryAt = time.Time{} })
+			onRetry()
 		}
 	}
 }
