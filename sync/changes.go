@@ -48,13 +48,10 @@ var errNeedFullRun = errors.New("change-only run needs a full run")
 // the highest folder that is new or gone), their local and remote state
 // (and their parents', as folders), and the records of both.
 type changeScan struct {
-	targets       []string
-	st            plan.State
-	local         *LocalScan
-	remote        *Walk
-	localFiles    int // files the state knows locally, for the delete guards
-	remoteFiles   int
-	parentListing int
+	targets []string
+	st      plan.State
+	local   *LocalScan
+	remote  *Walk
 }
 
 // scanChanges builds the three trees of a change-only run over paths
@@ -88,9 +85,6 @@ func scanChanges(ctx context.Context, o Options, ps PartialStore, paths []string
 	}
 	targets = coverTargets(targets)
 	c := &changeScan{targets: targets}
-	if c.localFiles, c.remoteFiles, err = ps.FileCounts(ctx); err != nil {
-		return nil, err
-	}
 	if c.st, err = ps.LoadUnder(ctx, targets); err != nil {
 		return nil, err
 	}
@@ -116,7 +110,6 @@ func scanChanges(ctx context.Context, o Options, ps PartialStore, paths []string
 		return nil, err
 	}
 	sort.Strings(start)
-	c.parentListing = len(start)
 	keep := func(rel string) bool { return underTargets(targets, rel) }
 	if c.remote, err = walkRemote(ctx, o.Pool, o.Remote, o.Parallel, o.Exclude, start, keep); err != nil {
 		return nil, err

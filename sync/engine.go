@@ -125,9 +125,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		local         *LocalScan
 		remote        *Walk
 		newRoot       bool
-		localFiles    int // files on each side, for the delete guards
-		remoteFiles   int
 		changeOnlyRan bool
+		// fileCounts are the files on each side, for the delete guards.
+		fileCounts func() (local, remote int, err error)
 	)
 	if ps, ok := o.Store.(PartialStore); ok && o.Paths != nil {
 		start := time.Now()
@@ -135,7 +135,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		switch {
 		case err == nil:
 			st, local, remote, changeOnlyRan = c.st, c.local, c.remote, true
-			localFiles, remoteFiles = c.localFiles, c.remoteFiles
+			// The trees hold only the changed paths: the whole tree's
+			// counts come from the state cache, asked only when needed.
+			fileCounts = func() (int, int, error) { return ps.FileCounts(ctx) }
 			res.ChangeOnly = true
 			res.Scan.Targets = len(c.targets)
 			res.Scan.Remote = time.Since(start)
@@ -153,7 +155,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if zones {
 			rezone(ctx, o, st, remote, warn)
 		}
-		localFiles, remoteFiles = countFiles(local.Tree), countFiles(remote.Tree)
+		fileCounts = func() (int, int, error) { return countFiles(local.Tree), countFiles(remote.Tree), nil }
 	}
 	res.Scan.Records, res.Scan.LocalEntries, res.Scan.RemoteEntries = len(st), len(local.Tree.Entries), len(remote.Tree.Entries)
 	res.Scan.Listings, res.Scan.Conns = remote.Listings, remote.Conns
@@ -187,7 +189,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		p = makePlan(o, local, remote, st)
 	}
 	res.Plan = p
-	if err := checkDeletes(o, p, localFiles, remoteFiles); err != nil {
+	if err := checkDeletes(o, p, fileCounts); err != nil {
 		return nil, err
 	}
 	o.Reporter.Planned(p)
@@ -318,12 +320,19 @@ func checkRootMeta(ctx context.Context, o Options, s Store, dev uint64, id strin
 }
 
 // checkDeletes applies --max-delete (and two-way's half-the-files guard).
-// localFiles and remoteFiles are the files on each side (a change-only run
-// takes them from the state cache: its trees hold only the changed paths).
-func checkDeletes(o Options, p *plan.Plan, localFiles, remoteFiles int) error {
+// counts returns the files on each side; it is called only for a plan
+// that deletes something.
+func checkDeletes(o Options, p *plan.Plan, counts func() (local, remote int, err error)) error {
 	max := o.MaxDelete
 	if max < 0 && o.Mode != TwoWay {
 		return nil
+	}
+	if p.LocalDeletes+p.RemoteDeletes == 0 {
+		return nil
+	}
+	localFiles, remoteFiles, err := counts()
+	if err != nil {
+		return err
 	}
 	return p.CheckDeletes(localFiles, remoteFiles, max)
 }
