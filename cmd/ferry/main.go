@@ -68,6 +68,8 @@ func flagName(field string) string {
 		return "LOCAL_DIR"
 	case "password_env":
 		return "FERRY_PASSWORD"
+	case "job":
+		return "JOB"
 	}
 	return "--" + strings.ReplaceAll(field, "_", "-")
 }

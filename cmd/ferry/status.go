@@ -91,15 +91,18 @@ func runStatus(ctx context.Context, o statusOptions, names []string, stdout io.W
 			return &ferrysync.UsageError{Field: "state", Err: err}
 		}
 	}
-	if _, err := os.Stat(statePath); err != nil {
+	var db *state.DB
+	if _, err := os.Stat(statePath); err == nil {
+		if db, err = state.Open(ctx, statePath); err != nil {
+			return &ferrysync.UsageError{Field: "state", Err: err}
+		}
+		defer db.Close()
+	} else if cfg == nil {
 		return &ferrysync.UsageError{Field: "state", Err: fmt.Errorf("%s: no state cache there (has ferry run with it?)", statePath)}
 	}
-	db, err := state.Open(ctx, statePath)
-	if err != nil {
-		return &ferrysync.UsageError{Field: "state", Err: err}
-	}
-	defer db.Close()
-	list, err := collectStatus(ctx, db, cfg, job.AgentRunning(statePath))
+	// A configuration whose agent never ran (no state cache yet) shows
+	// its jobs with no runs.
+	list, err := collectStatus(ctx, db, cfg, db != nil && job.AgentRunning(statePath))
 	if err != nil {
 		return err
 	}
@@ -133,26 +136,30 @@ func pickJobs(list []jobStatus, names []string) ([]jobStatus, error) {
 			}
 		}
 		if !found {
-			return nil, &ferrysync.UsageError{Field: "JOB", Err: fmt.Errorf("no job named %q", n)}
+			return nil, &ferrysync.UsageError{Field: "job", Err: fmt.Errorf("no job named %q", n)}
 		}
 	}
 	return out, nil
 }
 
 // collectStatus joins the configuration's jobs (when given), what the agent
-// recorded of them and the run history.
+// recorded of them and the run history (none when db is nil).
 func collectStatus(ctx context.Context, db *state.DB, cfg *agent.Config, running bool) ([]jobStatus, error) {
-	last, err := db.LastRuns(ctx)
-	if err != nil {
-		return nil, err
-	}
-	errs, err := db.LastErrors(ctx)
-	if err != nil {
-		return nil, err
-	}
-	recorded, err := db.AgentJobs(ctx)
-	if err != nil {
-		return nil, err
+	var (
+		last, errs []state.Run
+		recorded   []state.AgentJob
+		err        error
+	)
+	if db != nil {
+		if last, err = db.LastRuns(ctx); err != nil {
+			return nil, err
+		}
+		if errs, err = db.LastErrors(ctx); err != nil {
+			return nil, err
+		}
+		if recorded, err = db.AgentJobs(ctx); err != nil {
+			return nil, err
+		}
 	}
 	byName := map[string]state.AgentJob{}
 	for _, r := range recorded {
